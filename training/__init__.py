@@ -1,0 +1,1 @@
+"""Training pipeline: configuration, data preparation and fine-tuning."""

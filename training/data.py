@@ -1,0 +1,98 @@
+"""Training data: read the splits, split by article when needed, and turn rows into model inputs."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+from ..model.features import InputSpec, article_inputs, encode
+from ..model.labels import LABEL2ID, LABELS
+from ..model.records import DataError, Row, group_articles, read_rows
+from .config import DataArguments
+
+
+def split_by_article(rows: list[Row], fractions: tuple[float, float, float], seed: int) -> tuple[list[Row], ...]:
+    """Split rows into train/dev/test by whole articles (never by sentence), reproducibly for a seed."""
+    articles = group_articles(rows)
+    order = list(range(len(articles)))
+    random.Random(seed).shuffle(order)
+    n = len(articles)
+    n_dev = round(fractions[1] * n)
+    n_test = round(fractions[2] * n)
+    dev_ids, test_ids = set(order[:n_dev]), set(order[n_dev : n_dev + n_test])
+    out: tuple[list[Row], list[Row], list[Row]] = ([], [], [])
+    for i, art in enumerate(articles):
+        out[1 if i in dev_ids else 2 if i in test_ids else 0].extend(art)
+    return out
+
+
+def subsample_articles(rows: list[Row], fraction: float, seed: int) -> list[Row]:
+    """A seeded share of whole articles, kept in their original order."""
+    if fraction >= 1:
+        return rows
+    articles = group_articles(rows)
+    keep = set(random.Random(seed).sample(range(len(articles)), max(1, round(fraction * len(articles)))))
+    return [r for i, a in enumerate(articles) if i in keep for r in a]
+
+
+def load_splits(args: DataArguments, seed: int) -> tuple[dict[str, list[Row]], dict[str, str]]:
+    """Rows per split and the file each came from (train/dev/test; test may be empty)."""
+    data_dir = Path(args.data_dir)
+    train_file = Path(args.train_file) if args.train_file else data_dir / "train.jsonl"
+    if not train_file.is_file():
+        raise DataError(f"{train_file}: no such training file (set --train-file or --data-dir)")
+    files = {"train": str(train_file)}
+    splits = {"train": read_rows(train_file)}
+    fractions = tuple(float(x) for x in args.split_fractions.split(","))
+    for name, given in (("dev", args.dev_file), ("test", args.test_file)):
+        path = Path(given) if given else data_dir / f"{name}.jsonl"
+        if given and not path.is_file():
+            raise DataError(f"{path}: no such {name} file")
+        if path.is_file() and (given or not args.train_file):
+            splits[name] = read_rows(path)
+            files[name] = str(path)
+    if "dev" not in splits or "test" not in splits:
+        train, dev, test = split_by_article(splits["train"], fractions, seed)
+        splits["train"] = train
+        splits.setdefault("dev", dev)
+        splits.setdefault("test", test)
+        if "dev" not in files:
+            files["dev"] = f"{train_file} (split by article, seed {seed})"
+    if not splits["dev"]:
+        raise DataError(f"{files['train']}: too few articles to split off a dev set")
+    splits["train"] = subsample_articles(splits["train"], args.train_fraction, seed)
+    overlap = {r.article for r in splits["train"]} & {r.article for r in splits["dev"]}
+    if overlap:
+        raise DataError(f"articles in both train and dev: {sorted(overlap)[:5]}")
+    return splits, files
+
+
+def label_counts(rows: list[Row]) -> dict[str, int]:
+    c = Counter(r.label for r in rows)
+    return {name: c.get(name, 0) for name in LABELS}
+
+
+def class_weights(rows: list[Row]) -> list[float]:
+    """Inverse-frequency weights (mean 1 over labels present); a label absent from training gets 1."""
+    counts = label_counts(rows)
+    total = sum(counts.values())
+    present = [n for n in counts.values() if n]
+    w = [total / (len(present) * counts[name]) if counts[name] else 1.0 for name in LABELS]
+    return w
+
+
+def encode_rows(rows: list[Row], tokenizer, spec: InputSpec, lexicon=None) -> dict[str, list]:
+    """Model inputs (input_ids, attention_mask), labels and lengths for rows in article order."""
+    firsts: list[str] = []
+    seconds: list[str] | None = [] if (spec.context_window or spec.official_hint) else None
+    sep = tokenizer.sep_token or "|"
+    for art in group_articles(rows):
+        f, s = article_inputs([r.text for r in art], spec, sep, lexicon)
+        firsts += f
+        if seconds is not None and s is not None:
+            seconds += s
+    enc = encode(tokenizer, firsts, seconds, spec.max_length)
+    enc["labels"] = [LABEL2ID[r.label] for r in rows]
+    enc["length"] = [len(x) for x in enc["input_ids"]]
+    return enc

@@ -1,0 +1,222 @@
+"""Fine-tune a transformer on labelled sentences and save a self-describing sourcetag model.
+
+The trainer knows the model only through transformers' sequence-classification interface; inputs come
+from :mod:`sourcetag.model.features`, metrics from :mod:`sourcetag.eval`, so training, evaluation and
+prediction read sentences the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..eval.calibration import fit_temperature
+from ..eval.metrics import classification_metrics
+from ..model.features import InputSpec
+from ..model.labels import ID2LABEL, LABEL2ID, LABELS
+from ..model.lexicon import compile_lexicon, read_lexicon_text
+from ..model.paths import METADATA_FILE, resolve_base_model, set_default_model
+from ..model.records import sha256_file
+from ..model.tagger import batched_logits, resolve_device, resolve_precision, softmax
+from .card import write_model_card
+from .config import DataArguments, ModelArguments, TrainArguments, config_dict
+from .data import class_weights, encode_rows, label_counts, load_splits
+
+
+class OutputDirError(FileExistsError):
+    """The output directory holds something that training must not overwrite."""
+
+
+def prepare_output_dir(args: TrainArguments) -> Path:
+    out = Path(args.output_dir)
+    if args.resume_from:
+        return out
+    if out.exists() and any(out.iterdir()):
+        if not args.force:
+            raise OutputDirError(f"{out} exists and is not empty; pass --force to replace it or choose another --output-dir")
+        if not ((out / METADATA_FILE).exists() or (out / "checkpoints").exists()):
+            raise OutputDirError(f"{out} is not a sourcetag model directory; refusing to delete it even with --force")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _last_checkpoint(out: Path) -> str:
+    ckpts = sorted((out / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    if not ckpts:
+        raise FileNotFoundError(f"no checkpoint to resume from in {out / 'checkpoints'}")
+    return str(ckpts[-1])
+
+
+def _dev_line(metrics: dict, epoch: float | None) -> str:
+    per = " ".join(
+        f"{name.split('_')[0]} {metrics.get(f'eval_f1_{name}', float('nan')):.3f}" for name in LABELS
+    )
+    return (f"epoch {epoch:.2f} | dev loss {metrics.get('eval_loss', float('nan')):.4f} | "
+            f"macro-F1 {metrics.get('eval_macro_f1', float('nan')):.4f} | F1 {per}")
+
+
+def compute_metrics(eval_pred) -> dict:
+    """Dev metrics for the Trainer, computed by the same metric module as ``sourcetag evaluate``."""
+    logits, labels = eval_pred.predictions, eval_pred.label_ids
+    if isinstance(logits, tuple):
+        logits = logits[0]
+    m = classification_metrics(labels, np.asarray(logits).argmax(-1), LABELS)
+    out = {"macro_f1": m["macro_f1"], "accuracy": m["accuracy"]}
+    out.update({f"f1_{name}": v["f1"] for name, v in m["per_label"].items()})
+    return out
+
+
+def train(model_args: ModelArguments, data_args: DataArguments, train_args: TrainArguments,
+          command_line: list[str] | None = None, log=print) -> dict:
+    """Train, calibrate, evaluate on dev (and test when present) and save. Returns the run summary."""
+    from datasets import Dataset
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        EarlyStoppingCallback,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+        set_seed,
+    )
+
+    started = time.time()
+    out = prepare_output_dir(train_args)
+    if train_args.threads:
+        torch.set_num_threads(train_args.threads)
+    splits, files = load_splits(data_args, train_args.seed)
+    device = resolve_device(train_args.device)
+    precision = resolve_precision(train_args.precision, device)
+    spec = InputSpec(context_window=model_args.context_window, official_hint=model_args.official_hint,
+                     max_length=model_args.max_length)
+    lexicon_text = read_lexicon_text(model_args.official_lexicon)
+    lexicon = compile_lexicon(lexicon_text)
+    log(f"data: train {len(splits['train'])} / dev {len(splits['dev'])} / test {len(splits['test'])} sentences; "
+        f"device {device}, precision {precision}")
+
+    set_seed(train_args.seed)
+    base = resolve_base_model(model_args.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        base, num_labels=len(LABELS), id2label=dict(ID2LABEL), label2id=dict(LABEL2ID)
+    )
+    datasets = {name: Dataset.from_dict(encode_rows(rows, tokenizer, spec, lexicon))
+                for name, rows in splits.items() if rows}
+
+    weights = class_weights(splits["train"]) if train_args.class_weights else None
+    loss_fn = None
+    if weights is not None:
+        w = torch.tensor(weights, dtype=torch.float32)
+
+        def loss_fn(outputs, labels, num_items_in_batch=None):
+            logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+            return torch.nn.functional.cross_entropy(logits.float(), labels, weight=w.to(logits.device))
+
+    class DevLine(TrainerCallback):
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            if metrics:
+                from tqdm.auto import tqdm
+
+                tqdm.write(_dev_line(metrics, state.epoch))
+
+    targs = TrainingArguments(
+        output_dir=str(out / "checkpoints"),
+        num_train_epochs=train_args.epochs,
+        max_steps=train_args.max_steps,
+        per_device_train_batch_size=train_args.batch_size,
+        per_device_eval_batch_size=train_args.eval_batch_size,
+        learning_rate=train_args.learning_rate,
+        weight_decay=train_args.weight_decay,
+        warmup_steps=train_args.warmup_ratio,
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        logging_strategy="no",  # the DevLine callback prints one readable line per epoch instead
+        load_best_model_at_end=True,
+        metric_for_best_model="macro_f1",
+        greater_is_better=True,
+        save_total_limit=1,
+        seed=train_args.seed,
+        data_seed=train_args.seed,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        use_cpu=device.type == "cpu",
+        train_sampling_strategy="group_by_length" if train_args.length_grouping else "random",
+        report_to="none",
+        disable_tqdm=False,
+        dataloader_num_workers=0,
+    )
+    trainer = Trainer(
+        model=model,
+        args=targs,
+        train_dataset=datasets["train"],
+        eval_dataset=datasets["dev"],
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=compute_metrics,
+        compute_loss_func=loss_fn,
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=train_args.patience), DevLine()],
+    )
+    resume = train_args.resume_from
+    if resume == "last":
+        resume = _last_checkpoint(out)
+    train_out = trainer.train(resume_from_checkpoint=resume)
+    model = trainer.model
+    train_seconds = time.time() - started
+
+    # Calibrate on dev with the prediction code path, then score dev/test with calibrated probabilities.
+    pad = tokenizer.pad_token_id or 0
+    scores: dict[str, dict] = {}
+    dev_logits = batched_logits(model, datasets["dev"].to_dict(), pad, device, precision, train_args.eval_batch_size)
+    dev_labels = np.asarray(datasets["dev"]["labels"])
+    temperature = fit_temperature(dev_logits, dev_labels)
+    for name in ("dev", "test"):
+        if name not in datasets:
+            continue
+        logits = dev_logits if name == "dev" else batched_logits(
+            model, datasets[name].to_dict(), pad, device, precision, train_args.eval_batch_size)
+        m = classification_metrics(datasets[name]["labels"], softmax(logits, temperature).argmax(-1), LABELS)
+        scores[name] = {"macro_f1": m["macro_f1"], "accuracy": m["accuracy"],
+                        "f1": {k: v["f1"] for k, v in m["per_label"].items()}, "n": len(datasets[name])}
+        log(f"{name}: macro-F1 {m['macro_f1']:.4f}, accuracy {m['accuracy']:.4f} ("
+            + ", ".join(f"{k} {v['f1']:.3f}" for k, v in m["per_label"].items()) + ")")
+
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / "official_roles.txt").write_text(lexicon_text, encoding="utf-8")
+    metadata = {
+        "sourcetag_version": __version__,
+        "labels": list(LABELS),
+        "input_spec": spec.to_dict(),
+        "temperature": temperature,
+        "precision_trained": precision,
+        "device_trained": str(device),
+        "config": config_dict(model_args, data_args, train_args),
+        "base_model_resolved": base,
+        "command_line": command_line if command_line is not None else sys.argv,
+        "data_files": {name: {"path": path, "sha256": sha256_file(path.split(" (")[0])} for name, path in files.items()},
+        "label_counts": {name: label_counts(rows) for name, rows in splits.items()},
+        "class_weights": weights,
+        "scores": scores,
+        "train_seconds": round(train_seconds, 1),
+        "best_checkpoint_metric": trainer.state.best_metric,
+        "epochs_run": trainer.state.epoch,
+        "train_loss": train_out.training_loss,
+    }
+    (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_model_card(out, metadata)
+    if not train_args.keep_checkpoints:
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    if train_args.make_default:
+        link = set_default_model(out)
+        log(f"default model: {link} -> {out.resolve()}")
+    log(f"model saved to {out.resolve()} ({train_seconds:.0f} s)")
+    return {"output_dir": str(out), "scores": scores, "temperature": temperature, "train_seconds": train_seconds}
