@@ -35,30 +35,67 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+_CLOSERS = "”’»\"')]"
+
+
+def _line_pieces(line: str) -> list[tuple[int, int]]:
+    """pysbd's sentences of one line as (start, end) offsets, with its quote-mark slips repaired.
+
+    pysbd sometimes leaves a closing quotation mark as a sentence of its own (``"``) or puts it at the start
+    of the next sentence; such marks go back to the sentence they close.
+    """
+    pieces: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in _segmenter().segment(line):
+        piece = piece.strip()
+        if not piece:
+            continue
+        found = line.find(piece, cursor)
+        if found < 0:  # pysbd altered the text: keep the rest of the line whole
+            rest = line[cursor:]
+            if rest.strip():
+                found = cursor + len(rest) - len(rest.lstrip())
+                pieces.append((found, len(line.rstrip())))
+            cursor = len(line)
+            break
+        pieces.append((found, found + len(piece)))
+        cursor = found + len(piece)
+    repaired: list[tuple[int, int]] = []
+    for start, end in pieces:
+        text = line[start:end]
+        if repaired and not any(ch.isalnum() for ch in text):
+            repaired[-1] = (repaired[-1][0], end)
+            continue
+        if repaired and text[0] in "”’»" or (repaired and text[0] == '"' and _closes(line[repaired[-1][0]:repaired[-1][1]], text)):
+            lead = 1
+            while lead < len(text) and text[lead] in _CLOSERS:
+                lead += 1
+            repaired[-1] = (repaired[-1][0], start + lead)
+            rest = line[start + lead:end]
+            start = start + lead + (len(rest) - len(rest.lstrip()))
+            if start >= end:
+                continue
+        repaired.append((start, end))
+    return repaired
+
+
+def _closes(previous: str, text: str) -> bool:
+    """A straight quote at the start of ``text`` closes ``previous`` when that has an unclosed one."""
+    return previous.count('"') % 2 == 1 and (len(text) == 1 or text[1].isspace())
+
+
 def split_sentences(text: str) -> list[Span]:
     """Split article text into sentences with their offsets in ``text``.
 
     ``text`` should already be :func:`normalize`-d when offsets must match a stored article.
     """
     spans: list[Span] = []
-    seg = _segmenter()
     pos = 0
     for line in text.split("\n"):
         line_start = pos
         pos += len(line) + 1
         if not line.strip():
             continue
-        cursor = 0
-        for piece in seg.segment(line):
-            piece = piece.strip()
-            if not piece:
-                continue
-            found = line.find(piece, cursor)
-            if found < 0:  # pysbd altered the text; fall back to the rest of the line
-                found, piece = cursor, line[cursor:].strip()
-                if not piece:
-                    break
-                found = line.find(piece, cursor)
-            spans.append(Span(piece, line_start + found, line_start + found + len(piece)))
-            cursor = found + len(piece)
+        for start, end in _line_pieces(line):
+            spans.append(Span(line[start:end], line_start + start, line_start + end))
     return spans

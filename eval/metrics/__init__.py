@@ -34,3 +34,11 @@ def expected_calibration_error(probs, y_true, n_bins: int = 10) -> dict:
     return load_metric("expected_calibration_error").compute(
         predictions=probs.tolist(), references=[int(x) for x in y_true], n_bins=n_bins
     )
+
+
+def bootstrap_macro_f1(y_true, y_pred, groups, num_labels: int, n_resamples: int = 1000, seed: int = 0) -> dict:
+    """Macro-F1 with a 95% percentile bootstrap interval, resampling articles (see bootstrap_macro_f1.py)."""
+    return load_metric("bootstrap_macro_f1").compute(
+        predictions=[int(x) for x in y_pred], references=[int(x) for x in y_true], groups=[str(g) for g in groups],
+        num_labels=num_labels, n_resamples=n_resamples, seed=seed,
+    )

@@ -1,0 +1,178 @@
+"""``sourcetag predict``: label every sentence of new articles (a thin layer over :class:`Tagger`)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from .readers import FORMATS, Article, InputError, read_inputs
+
+_PRONOUNS = re.compile(r"^(he|she|they|it|we|i|you|his|her|their|the\s+\w+)$", re.IGNORECASE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sourcetag predict", description="Label every sentence of news articles.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, directories (recursive) or - for stdin")
+    p.add_argument("--model", help="model directory (default: $SOURCETAG_MODEL or the default model)")
+    p.add_argument("-o", "--output", help="output file (default: standard output)")
+    p.add_argument("--input-format", choices=FORMATS, default="auto")
+    p.add_argument("--output-format", choices=("jsonl", "csv"), default=None,
+                   help="default: from the output file's suffix, else jsonl")
+    p.add_argument("--profile", help="write per-article sourcing profiles (JSONL) to this file")
+    p.add_argument("--review-threshold", type=float, default=0.6,
+                   help="flag needs_review when the top probability is below this (default 0.6)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
+                   help="auto: bf16 where the hardware supports it; fp32 for exact results")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--skip-bad", action="store_true", help="report and skip unreadable articles instead of stopping")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no profile table")
+    return p
+
+
+def sentence_rows(article: Article, results) -> list[dict]:
+    rows = []
+    for k, s in enumerate(results):
+        ev = s.evidence
+        row = {"article": article.id, "idx": s.idx, "id": f"{article.id}-{s.idx}", "text": s.text,
+               "start": s.start, "end": s.end}
+        if article.sentences is not None:  # pre-split input: keep every input field, gold label renamed
+            given = dict(article.sentences[k])
+            if "label" in given:
+                given["gold_label"] = given.pop("label")
+            row = {**given, "start": None, "end": None}
+        row.update({"label": s.label, "probs": {k2: round(v, 6) for k2, v in s.probs.items()},
+                    "needs_review": s.needs_review,
+                    "evidence": {"cue": ev.cue, "source": ev.source} if ev else None})
+        rows.append(row)
+    return rows
+
+
+def profile(article: Article, rows: list[dict], labels) -> dict:
+    counts = Counter(r["label"] for r in rows)
+    n = len(rows)
+    sources: dict[str, None] = {}
+    for r in rows:
+        src = (r["evidence"] or {}).get("source")
+        if src and not _PRONOUNS.match(src.strip()):
+            sources.setdefault(src.strip(), None)
+    return {"article": article.id, "source": article.source, "sentences": n,
+            "counts": {k: counts.get(k, 0) for k in labels},
+            "shares": {k: round(counts.get(k, 0) / n, 4) if n else 0.0 for k in labels},
+            "sources": list(sources), **({"meta": article.meta} if article.meta else {})}
+
+
+def format_rows(rows: list[dict], fmt: str, labels) -> str:
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    buf = io.StringIO()
+    base = ["article", "idx", "id", "text", "start", "end", "label"]
+    extra = sorted({k for r in rows for k in r} - set(base) - {"probs", "evidence", "needs_review"})
+    fields = base + [f"p_{k}" for k in labels] + ["needs_review", "evidence_cue", "evidence_source"] + extra
+    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        flat = {k: v for k, v in r.items() if k not in ("probs", "evidence")}
+        flat.update({f"p_{k}": r["probs"][k] for k in labels})
+        flat["evidence_cue"] = (r["evidence"] or {}).get("cue")
+        flat["evidence_source"] = (r["evidence"] or {}).get("source")
+        flat.update({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+                     for k, v in flat.items() if k in extra})
+        w.writerow(flat)
+    return buf.getvalue()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def profile_table(profiles: list[dict], labels, limit: int = 20) -> str:
+    short = {"official_statement": "official", "attributed_claim": "attrib.", "unverified_assertion": "unverif.",
+             "filler": "filler"}
+    head = f"{'article':<28} {'sent':>5} " + " ".join(f"{short[k]:>9}" for k in labels) + "  sources"
+    lines = [head, "-" * len(head)]
+    for p in profiles[:limit]:
+        srcs = "; ".join(p["sources"][:3]) + (" ..." if len(p["sources"]) > 3 else "")
+        lines.append(f"{p['article'][:28]:<28} {p['sentences']:>5} "
+                     + " ".join(f"{p['shares'][k]:>9.0%}" for k in labels) + f"  {srcs[:60]}")
+    if len(profiles) > limit:
+        lines.append(f"... and {len(profiles) - limit} more articles (see --profile)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    err = sys.stderr
+
+    def warn(msg: str) -> None:
+        print(f"sourcetag predict: {msg}", file=err)
+
+    out_path = Path(args.output) if args.output else None
+    for p in (out_path, Path(args.profile) if args.profile else None):
+        if p is not None and p.exists() and not args.force:
+            warn(f"{p} exists; pass --force to overwrite it")
+            return 1
+    fmt = args.output_format or ("csv" if out_path and out_path.suffix.lower() == ".csv" else "jsonl")
+    try:
+        articles, skipped, formats = read_inputs(args.inputs, args.input_format, args.skip_bad, warn)
+    except InputError as e:
+        warn(str(e))
+        return 1
+    if args.input_format == "auto" and not args.quiet:
+        warn("input format: " + ", ".join(f"{k} ({v} file{'s' if v > 1 else ''})" for k, v in formats.items()))
+    if not articles:
+        warn("no articles to label")
+        return 1
+    from .model.tagger import ModelLoadError, Tagger
+
+    try:
+        tagger = Tagger.load(args.model, device=args.device, precision=args.precision,
+                             batch_size=args.batch_size, review_threshold=args.review_threshold)
+    except ModelLoadError as e:
+        warn(str(e))
+        return 1
+    progress = not args.quiet and err.isatty()
+    raw = [a for a in articles if a.sentences is None]
+    pre = [a for a in articles if a.sentences is not None]
+    results = {}
+    if raw:
+        for a, res in zip(raw, tagger.predict([a.text for a in raw], progress=progress)):
+            results[id(a)] = res.sentences
+    if pre:
+        for a, res in zip(pre, tagger.predict_sentences([[r["text"] for r in a.sentences] for a in pre], progress)):
+            results[id(a)] = res
+    rows, profiles = [], []
+    for a in articles:
+        arows = sentence_rows(a, results[id(a)])
+        rows.extend(arows)
+        profiles.append(profile(a, arows, tagger.labels))
+    text = format_rows(rows, fmt, tagger.labels)
+    if out_path is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(out_path, text)
+    if args.profile:
+        write_atomic(Path(args.profile), "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in profiles))
+    if not args.quiet:
+        print(profile_table(profiles, tagger.labels), file=err)
+        where = f" to {out_path}" if out_path else ""
+        print(f"labelled {len(rows)} sentences in {len(articles)} articles{where}"
+              + (f"; skipped {len(skipped)} bad input(s)" if skipped else ""), file=err)
+    return 0

@@ -1,0 +1,233 @@
+"""Build and validate the labelled corpus in ``data/``.
+
+Sources (first-pass annotation, one JSON object per article: paragraphs of ``[text, label, case?]``) are
+rendered into raw article text (sentences joined by a space, paragraphs by a blank line), re-split by the
+project's splitter, and each splitter sentence takes the label of the source sentence it overlaps most
+(a cut sentence gives each fragment the whole sentence's label; a glued pair takes the label of the longer,
+main part, as the guideline says). Adjudicated labels from the second labelling override by row id.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..model.labels import LABELS
+from ..model.records import DataError, iter_jsonl, read_rows, write_jsonl_atomic
+from ..model.splitter import normalize, split_sentences
+
+SPLITS = ("train", "dev", "test")
+
+
+@dataclass
+class SourceArticle:
+    article: str
+    style: str
+    topic: str
+    text: str
+    spans: list[tuple[int, int, str, str | None]]  # start, end, label, case
+
+
+def render(obj: dict, where: str) -> SourceArticle:
+    """Raw text and labelled character spans of one source article."""
+    parts: list[str] = []
+    spans = []
+    pos = 0
+    for p, para in enumerate(obj["paragraphs"]):
+        if p:
+            parts.append("\n\n")
+            pos += 2
+        for s, item in enumerate(para):
+            text, label = item[0], item[1]
+            if label not in LABELS:
+                raise DataError(f"{where}: unknown label {label!r}")
+            text = normalize(" ".join(str(text).split()))
+            if s:
+                parts.append(" ")
+                pos += 1
+            spans.append((pos, pos + len(text), label, item[2] if len(item) > 2 else None))
+            parts.append(text)
+            pos += len(text)
+    return SourceArticle(obj["article"], obj.get("style", ""), obj.get("topic", ""), "".join(parts) + "\n", spans)
+
+
+def align(src: SourceArticle) -> tuple[list[dict], dict]:
+    """Splitter rows of ``src`` with labels; counts of glued and cut sentences."""
+    rows, cases, stats = [], [], Counter()
+    pieces = Counter()  # source sentence -> number of splitter sentences touching it
+    for i, sp in enumerate(split_sentences(src.text)):
+        overlaps = []
+        for k, (s, e, lab, case) in enumerate(src.spans):
+            if min(sp.end, e) > max(sp.start, s):
+                overlaps.append((min(sp.end, e) - max(sp.start, s), lab, case))
+                pieces[k] += 1
+        if not overlaps:
+            raise DataError(f"{src.article}: sentence {i} overlaps no source sentence")
+        overlaps.sort(key=lambda t: -t[0])
+        if len(overlaps) > 1:
+            stats["glued"] += 1
+            stats["glued_mixed_labels"] += len({o[1] for o in overlaps}) > 1
+        rows.append({"id": f"{src.article}-{i:03d}", "article": src.article, "idx": i, "text": sp.text,
+                     "label": overlaps[0][1]})
+        cases.append(overlaps[0][2])
+    stats["cut"] = sum(1 for n in pieces.values() if n > 1)
+    return rows, {"stats": stats, "cases": cases}
+
+
+def assign_splits(articles: list[SourceArticle], texts: dict[str, list[str]], seed: int,
+                  fractions=(0.8, 0.1, 0.1)) -> dict[str, str]:
+    """Article -> split, ~80/10/10 within each house style, keeping articles that share a claim sentence together.
+
+    Articles that share a non-filler sentence text are one unit (so no claim leaks across splits); boilerplate
+    filler lines ("Leave a Reply") recur on real pages and do not bind articles.
+    """
+    parent = {a.article: a.article for a in articles}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    owner: dict[str, str] = {}
+    for a in articles:
+        for t in texts[a.article]:
+            if t in owner:
+                parent[find(a.article)] = find(owner[t])
+            else:
+                owner[t] = a.article
+    groups = defaultdict(list)
+    for a in articles:
+        groups[find(a.article)].append(a)
+    by_style = defaultdict(list)
+    for root, members in groups.items():
+        by_style[members[0].style].append(members)
+    rng = random.Random(seed)
+    out = {}
+    for style in sorted(by_style):
+        units = sorted(by_style[style], key=lambda m: m[0].article)
+        rng.shuffle(units)
+        n = sum(len(u) for u in units)
+        targets = {"dev": round(fractions[1] * n), "test": round(fractions[2] * n)}
+        filled = Counter()
+        for u in units:
+            split = "train"
+            for cand in ("test", "dev"):
+                if filled[cand] + len(u) <= targets[cand]:
+                    split = cand
+                    break
+            filled[split] += len(u)
+            for a in u:
+                out[a.article] = split
+    return out
+
+
+def build(source_files: list[Path], out_dir: Path, adjudication: Path | None = None, seed: int = 2026) -> dict:
+    """Write ``articles/*.txt``, ``{train,dev,test}.jsonl`` and ``articles.jsonl`` into ``out_dir``."""
+    sources: list[SourceArticle] = []
+    for f in source_files:
+        for n, obj in iter_jsonl(f):
+            sources.append(render(obj, f"{f}:{n}"))
+    ids = Counter(s.article for s in sources)
+    dup = [a for a, c in ids.items() if c > 1]
+    if dup:
+        raise DataError(f"duplicate article ids in sources: {dup[:5]}")
+    overrides = {}
+    if adjudication and adjudication.is_file():
+        for _, obj in iter_jsonl(adjudication):
+            if obj.get("final") is not None:
+                overrides[obj["id"]] = obj["final"]
+    rows_by_article, meta, totals = {}, [], Counter()
+    for src in sources:
+        rows, info = align(src)
+        for r in rows:
+            r["label"] = overrides.get(r["id"], r["label"])
+        rows_by_article[src.article] = rows
+        totals.update(info["stats"])
+        meta.append({"article": src.article, "style": src.style, "topic": src.topic, "sentences": len(rows),
+                     "cases": dict(Counter(c for c in info["cases"] if c))})
+    texts = {a: [r["text"] for r in rows if r["label"] != "filler"] for a, rows in rows_by_article.items()}
+    splits = assign_splits(sources, texts, seed)
+    art_dir = out_dir / "articles"
+    art_dir.mkdir(parents=True, exist_ok=True)
+    for src in sources:
+        (art_dir / f"{src.article}.txt").write_text(src.text, encoding="utf-8")
+    for split in SPLITS:
+        write_jsonl_atomic(out_dir / f"{split}.jsonl",
+                           [r for src in sources if splits[src.article] == split for r in rows_by_article[src.article]])
+    for m in meta:
+        m["split"] = splits[m["article"]]
+    write_jsonl_atomic(out_dir / "articles.jsonl", meta)
+    return {"articles": len(sources), "alignment": dict(totals)}
+
+
+def validate(data_dir: Path) -> dict:
+    """Check the corpus; raise :class:`DataError` on the first problem, else return a summary."""
+    seen_ids: set[str] = set()
+    article_split: dict[str, str] = {}
+    text_split: dict[str, set[str]] = defaultdict(set)
+    summary: dict = {}
+    meta = {m["article"]: m for _, m in iter_jsonl(data_dir / "articles.jsonl")}
+    for split in SPLITS:
+        path = data_dir / f"{split}.jsonl"
+        rows = read_rows(path)  # labels valid, fields present, article order
+        counts = Counter(r.label for r in rows)
+        by_article = defaultdict(list)
+        for r in rows:
+            if r.id in seen_ids:
+                raise DataError(f"{path}: id {r.id!r} repeated across splits")
+            seen_ids.add(r.id)
+            if article_split.setdefault(r.article, split) != split:
+                raise DataError(f"{path}: article {r.article!r} is also in {article_split[r.article]}")
+            by_article[r.article].append(r)
+            if r.label != "filler":
+                text_split[r.text].add(split)
+        for art, arows in by_article.items():
+            if [r.idx for r in arows] != list(range(len(arows))):
+                raise DataError(f"{path}: idx of article {art!r} is not 0..{len(arows) - 1}")
+            raw = data_dir / "articles" / f"{art}.txt"
+            if not raw.is_file():
+                raise DataError(f"{path}: article {art!r} has no raw text {raw}")
+            resplit = [s.text for s in split_sentences(normalize(raw.read_text(encoding="utf-8")))]
+            if resplit != [r.text for r in arows]:
+                raise DataError(f"{path}: re-splitting {raw} does not reproduce the rows of {art!r}")
+            if meta.get(art, {}).get("split") != split:
+                raise DataError(f"{data_dir / 'articles.jsonl'}: article {art!r} not recorded in split {split}")
+        summary[split] = {"articles": len(by_article), "sentences": len(rows),
+                          "labels": {k: counts.get(k, 0) for k in LABELS}}
+    leaked = [t for t, s in text_split.items() if len(s) > 1]
+    if leaked:
+        raise DataError(f"{len(leaked)} claim sentence text(s) occur in more than one split, e.g. {leaked[0]!r}")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python data/prepare.py", description="Build or check the sourcetag corpus.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="render sources into articles and split files")
+    b.add_argument("--data-dir", default="data")
+    b.add_argument("--seed", type=int, default=2026)
+    c = sub.add_parser("check", help="validate the corpus")
+    c.add_argument("--data-dir", default="data")
+    args = p.parse_args(argv)
+    data_dir = Path(args.data_dir)
+    try:
+        if args.cmd == "build":
+            sources = sorted((data_dir / "source").glob("*.jsonl"))
+            info = build(sources, data_dir, data_dir / "annotation" / "adjudicated.jsonl", args.seed)
+            print(json.dumps(info))
+        summary = validate(data_dir)
+    except DataError as e:
+        print(f"corpus check failed: {e}")
+        return 1
+    total = sum(s["sentences"] for s in summary.values())
+    for split, s in summary.items():
+        print(f"{split:5} {s['articles']:4} articles {s['sentences']:5} sentences  "
+              + "  ".join(f"{k} {v} ({v / max(1, s['sentences']):.0%})" for k, v in s["labels"].items()))
+    print(f"total {total} sentences: OK")
+    return 0
