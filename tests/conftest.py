@@ -1,0 +1,83 @@
+"""Shared fixtures: offline mode, an isolated sourcetag home, and a tiny random BERT built in-process.
+
+The tiny model (WordPiece vocab trained on the fixture, hidden 32, 2 layers) stands in for MiniLM so that
+the tests exercise the real loading/training/prediction code without real weights or a hub.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCETAG_HOME", str(tmp_path / "sourcetag-home"))
+    monkeypatch.delenv("SOURCETAG_MODEL", raising=False)
+
+
+@pytest.fixture(scope="session")
+def fixture_file() -> Path:
+    return FIXTURES / "sentences.jsonl"
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory, fixture_file) -> Path:
+    """A directory holding a tiny random BertModel and a WordPiece tokenizer trained on the fixture."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    texts = [json.loads(line)["text"] for line in fixture_file.read_text(encoding="utf-8").splitlines()]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=300, special_tokens=special))
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+    )
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]")
+    out = tmp_path_factory.mktemp("tiny-base")
+    fast.save_pretrained(out)
+    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=256)
+    import torch
+
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory, tiny_base, fixture_file) -> Path:
+    """A tiny sourcetag model trained for a few steps on the fixture (built once, copied per test)."""
+    from sourcetag.training.config import DataArguments, ModelArguments, TrainArguments
+    from sourcetag.training.train import train
+
+    out = tmp_path_factory.mktemp("trained") / "model"
+    train(ModelArguments(base_model=str(tiny_base), context_window=1, max_length=64),
+          DataArguments(train_file=str(fixture_file)),
+          TrainArguments(output_dir=str(out), epochs=2, batch_size=8, learning_rate=1e-3, seed=1, precision="fp32"),
+          command_line=["test"], log=lambda *a: None)
+    return out
+
+
+@pytest.fixture
+def model_dir(trained_model, tmp_path) -> Path:
+    dst = tmp_path / "model"
+    shutil.copytree(trained_model, dst)
+    return dst

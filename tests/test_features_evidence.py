@@ -1,0 +1,36 @@
+from sourcetag.model.evidence import find_evidence
+from sourcetag.model.features import InputSpec, article_inputs
+from sourcetag.model.lexicon import compile_lexicon, official_terms, read_lexicon_text
+
+
+def test_target_first_with_neighbours_in_second_segment():
+    firsts, seconds = article_inputs(["A said x.", "“More.", "Next one."], InputSpec(context_window=1), "[SEP]")
+    assert firsts == ["A said x.", "“More.", "Next one."]
+    assert seconds == ["[SEP] “More.", "A said x. [SEP] Next one.", "“More. [SEP]"]
+
+
+def test_sentence_alone_has_no_second_segment():
+    assert article_inputs(["One.", "Two."], InputSpec(context_window=0), "[SEP]") == (["One.", "Two."], None)
+
+
+def test_official_hint_lists_lexicon_terms():
+    lex = compile_lexicon(read_lexicon_text())
+    assert official_terms("The Defence Ministry and a police spokesman said", lex) == ["ministry", "police", "spokesman"]
+    _, seconds = article_inputs(["Police said so.", "A blogger wrote."], InputSpec(context_window=0, official_hint=True),
+                                "[SEP]", lex)
+    assert seconds == ["official: police", "official: none"]
+
+
+def test_lexicon_user_file_and_wildcards(tmp_path):
+    lex = compile_lexicon("# comment\nsheriff*\nfire chief\n")
+    assert official_terms("The sheriff's office and the Fire  Chief said", lex) == ["sheriff", "fire chief"]
+
+
+def test_evidence_cue_and_source():
+    ev = find_evidence("A Ukrainian military spokesperson claimed that 100 troops surrendered, according to The Kyiv Post.")
+    assert (ev.cue, ev.source) == ("claimed", "A Ukrainian military spokesperson")
+    ev = find_evidence('"A pause would play into their hands," said Zelensky.')
+    assert (ev.cue, ev.source) == ("said", "Zelensky")
+    ev = find_evidence("According to the General Staff of Ukraine's Armed Forces, 40 drones were shot down.")
+    assert (ev.cue, ev.source) == ("According to", "the General Staff of Ukraine's Armed Forces")
+    assert find_evidence("The war began in 2022.") is None
