@@ -153,10 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     pre = [a for a in articles if a.sentences is not None]
     results = {}
     if raw:
-        for a, res in zip(raw, tagger.predict([a.text for a in raw], progress=progress)):
+        for a, res in zip(raw, tagger.predict([a.text for a in raw], progress=progress), strict=True):
             results[id(a)] = res.sentences
     if pre:
-        for a, res in zip(pre, tagger.predict_sentences([[r["text"] for r in a.sentences] for a in pre], progress)):
+        for a, res in zip(pre, tagger.predict_sentences([[r["text"] for r in a.sentences] for a in pre], progress), strict=True):
             results[id(a)] = res
     rows, profiles = [], []
     for a in articles:

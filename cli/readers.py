@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model.records import DataError, group_articles, iter_jsonl, read_rows
+from .model.records import DataError, group_articles, read_rows
 
 FORMATS = ("auto", "text", "html", "jsonl", "sentences")
 _SUFFIXES = {".txt": "text", ".text": "text", ".md": "text", ".html": "html", ".htm": "html",
@@ -61,13 +61,24 @@ def sniff(name: str, text: str) -> str:
     return fmt or "text"
 
 
+MIN_HTML_WORDS = 10
+"""Fewer words than this after extraction means the page has no main text (only navigation or furniture)."""
+
+
 def _html_article(html: str, name: str, art_id: str) -> Article:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, include_comments=False, include_tables=False, with_metadata=True)
-    body = getattr(doc, "text", None) if doc is not None else None
-    if not body or not body.strip():
+    doc = None
+    # precision first (it returns nothing for pages without an article); then trafilatura's own fallbacks
+    for options in ({"favor_precision": True, "no_fallback": True}, {}):
+        doc = trafilatura.bare_extraction(html, include_comments=False, include_tables=False, with_metadata=True,
+                                          **options)
+        if doc is not None and len((getattr(doc, "text", None) or "").split()) >= MIN_HTML_WORDS:
+            break
+        doc = None
+    if doc is None:
         raise InputError(f"{name}: no main text found in the HTML page")
+    body = doc.text
     title = getattr(doc, "title", None)
     text = f"{title}\n\n{body}" if title and not body.startswith(title) else body
     meta = {k: getattr(doc, k, None) for k in ("title", "url", "date", "author")}

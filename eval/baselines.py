@@ -70,9 +70,9 @@ class TfidfBaseline:
     name = "TF-IDF + logistic regression"
 
     def __init__(self, seed: int = 0):
+        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline, make_union
-        from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.pipe = make_pipeline(
             make_union(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),

@@ -27,8 +27,12 @@ SUMMARY_HEAD = ["system", "macro-F1", "95% CI (by article)", "accuracy"] + [f"F1
 
 
 def text_table(head: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-    fmt = lambda r: "  ".join(str(x).ljust(w) if i == 0 else str(x).rjust(w) for i, (x, w) in enumerate(zip(r, widths)))
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
+
+    def fmt(r):
+        return "  ".join(str(x).ljust(w) if i == 0 else str(x).rjust(w)
+                         for i, (x, w) in enumerate(zip(r, widths, strict=True)))
+
     return "\n".join([fmt(head), "  ".join("-" * w for w in widths), *map(fmt, rows)])
 
 
@@ -70,7 +74,7 @@ def plot_reliability(cal: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 4), sharey=True)
-    for ax, key in zip(axes, ("before", "after")):
+    for ax, key in zip(axes, ("before", "after"), strict=True):
         e = cal[key]
         n = len(e["bin_count"])
         centers = (np.arange(n) + 0.5) / n
@@ -90,11 +94,15 @@ def plot_reliability(cal: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _clip(s: str, n: int = 160) -> str:
+    return (s[:n] + "…") if len(s) > n else s
+
+
 def confused_examples(rows: list[Row], pred: np.ndarray, per_pair: int = 5) -> dict[tuple[str, str], list[str]]:
     """For each (gold, predicted) pair that differs, up to ``per_pair`` sentences with their neighbours."""
     pos = {id(r): (art, i) for art in group_articles(rows) for i, r in enumerate(art)}
     out: dict[tuple[str, str], list[str]] = {}
-    for r, p in zip(rows, pred):
+    for r, p in zip(rows, pred, strict=True):
         gold, guess = r.label, LABELS[int(p)]
         if gold == guess:
             continue
@@ -104,8 +112,7 @@ def confused_examples(rows: list[Row], pred: np.ndarray, per_pair: int = 5) -> d
         art, i = pos[id(r)]
         prev = art[i - 1].text if i else ""
         nxt = art[i + 1].text if i + 1 < len(art) else ""
-        clip = lambda s: (s[:160] + "…") if len(s) > 160 else s
-        ex.append(f"`{r.id}`: {clip(prev)} **⟦{clip(r.text)}⟧** {clip(nxt)}".replace("\n", " "))
+        ex.append(f"`{r.id}`: {_clip(prev)} **⟦{_clip(r.text)}⟧** {_clip(nxt)}".replace("\n", " "))
     return out
 
 

@@ -18,7 +18,7 @@ _VERBS = (
     "admitted|admits|believes|believed|described|described|told reporters|wrote on|said in a statement"
 )
 _AUX = {"has", "have", "had", "was", "were", "is", "are", "also", "has also", "had also", "later", "then",
-        "previously", "earlier", "repeatedly", "publicly", "on", "had", "been", "would", "will", "did"}
+        "previously", "earlier", "repeatedly", "publicly", "on", "been", "would", "will", "did"}
 _VERB_RE = re.compile(rf"(?<![\w'’-])({_VERBS})(?![\w'’-])", re.IGNORECASE)
 _ACCORDING_RE = re.compile(r"(?<!\w)(according to|citing|cited by|quoted by|in a statement from|per)\s+(?P<src>[^,;:.!?\"“”]+)",
                            re.IGNORECASE)

@@ -187,7 +187,7 @@ class Tagger:
         try:
             model = AutoModelForSequenceClassification.from_pretrained(model_dir)
             tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        except (OSError, ValueError, RuntimeError) as e:
+        except Exception as e:  # transformers and safetensors raise many types for a broken directory
             raise ModelLoadError(f"{model_dir}: cannot load the model ({str(e).splitlines()[0]})") from e
         lex_path = model_dir / "official_roles.txt"
         lexicon_text = lex_path.read_text(encoding="utf-8") if lex_path.is_file() else None
@@ -222,10 +222,9 @@ class Tagger:
 
     def predict_sentences(self, articles: Sequence[Sequence[str]], progress: bool = False) -> list[list[SentenceResult]]:
         """Label pre-split articles: a list of articles, each a list of sentence strings (not re-split)."""
+        if isinstance(articles, str) or any(isinstance(a, str) for a in articles):
+            raise TypeError("predict_sentences takes a list of sentence lists; use predict() for raw text")
         articles = [list(a) for a in articles]
-        for a in articles:
-            if isinstance(a, str):
-                raise TypeError("predict_sentences takes a list of sentence lists; use predict() for raw text")
         probs = self.predict_proba(articles, progress)
         out: list[list[SentenceResult]] = []
         row = 0
@@ -253,8 +252,8 @@ class Tagger:
         spans = [split_sentences(t) for t in normed]
         labelled = self.predict_sentences([[s.text for s in sp] for sp in spans], progress)
         results = []
-        for text, sp, sents in zip(normed, spans, labelled):
-            for s, span in zip(sents, sp):
+        for text, sp, sents in zip(normed, spans, labelled, strict=True):
+            for s, span in zip(sents, sp, strict=True):
                 s.start, s.end = span.start, span.end
             results.append(ArticleResult(sentences=sents, text=text))
         return results[0] if single else results

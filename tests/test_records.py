@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from sourcetag.model.records import DataError, group_articles, read_rows, write_jsonl_atomic
 
 

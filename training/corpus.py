@@ -103,7 +103,7 @@ def assign_splits(articles: list[SourceArticle], texts: dict[str, list[str]], se
     for a in articles:
         groups[find(a.article)].append(a)
     by_style = defaultdict(list)
-    for root, members in groups.items():
+    for members in groups.values():
         by_style[members[0].style].append(members)
     rng = random.Random(seed)
     out = {}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The main job: set up .venv, train the default model on data/, train the sentence-alone model it is compared
+# with, evaluate both on the test split and on the seed articles, and tag the five articles in seeds/.
+# Everything lands in a new run directory runs/default-<time>; nothing earlier is overwritten.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export HF_HUB_OFFLINE=1
+ST=.venv/bin/sourcetag
+RUN=${RUN:-runs/default-$(date +%Y%m%d-%H%M%S)}
+start=$(date +%s)
+
+echo "== validating the corpus"
+.venv/bin/python data/prepare.py check
+
+echo "== training the default model into $RUN/model"
+$ST train --output-dir "$RUN/model" --make-default
+echo "== training the comparison model without neighbour context into $RUN/sentence-alone"
+$ST train --output-dir "$RUN/sentence-alone" --context-window 0
+trained=$(date +%s)
+
+echo "== evaluating on the corpus test split"
+$ST evaluate --model "$RUN/model" --data data/test.jsonl --compare "sentence alone=$RUN/sentence-alone" \
+  --report "$RUN/report-test"
+echo "== evaluating on the five seed articles (real pages, never trained on)"
+$ST evaluate --model "$RUN/model" --data data/seeds.jsonl --compare "sentence alone=$RUN/sentence-alone" \
+  --report "$RUN/report-seeds"
+
+echo "== tagging seeds/"
+$ST predict --model "$RUN/model" seeds/ -o "$RUN/seeds-predictions.jsonl" --profile "$RUN/seeds-profile.jsonl"
+
+end=$(date +%s)
+cat <<MSG
+
+Done in $(( (end - start) / 60 )) min $(( (end - start) % 60 )) s (training $(( (trained - start) / 60 )) min).
+  trained model:      $(cd "$RUN/model" && pwd) (now the default for 'sourcetag predict' and 'sourcetag evaluate')
+  evaluation reports: $RUN/report-test/report.md, $RUN/report-seeds/report.md
+  seed predictions:   $RUN/seeds-predictions.jsonl (profiles: $RUN/seeds-profile.jsonl)
+MSG

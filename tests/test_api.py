@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+from sourcetag import LABELS, Tagger
+from sourcetag.model.tagger import ModelLoadError
+
+ARTICLE = ("Ministry says port reopened\n\nBy Staff\n\nThe ministry said the port reopened on Monday. "
+           "“Ships are moving again.\n\nREAD MORE: Other story")
+
+
+def test_predict_one_article(model_dir):
+    tagger = Tagger.load(model_dir, precision="fp32")
+    assert set(tagger.labels) == set(LABELS)
+    result = tagger.predict(ARTICLE)
+    assert [s.text for s in result.sentences][:3] == ["Ministry says port reopened", "By Staff",
+                                                      "The ministry said the port reopened on Monday."]
+    for s in result.sentences:
+        assert s.label in LABELS
+        assert abs(sum(s.probs.values()) - 1) < 1e-5
+        assert s.label == max(s.probs, key=s.probs.get)
+        assert result.text[s.start : s.end] == s.text
+        assert s.needs_review == (s.probs[s.label] < tagger.review_threshold)
+
+
+def test_list_input_and_pre_split_match(model_dir):
+    tagger = Tagger.load(model_dir, precision="fp32")
+    many = tagger.predict([ARTICLE, "Police said two men were arrested."])
+    assert isinstance(many, list) and len(many) == 2
+    pre = tagger.predict_sentences([[s.text for s in many[0].sentences]])
+    assert [s.label for s in pre[0]] == many[0].labels
+    np.testing.assert_allclose([s.probs[LABELS[0]] for s in pre[0]],
+                               [s.probs[LABELS[0]] for s in many[0].sentences], atol=1e-6)
+
+
+def test_batching_does_not_change_results(model_dir):
+    articles = [[f"Sentence number {i} said the ministry.", "“Quoted.", "x" * (i + 1)] for i in range(7)]
+    a = Tagger.load(model_dir, precision="fp32", batch_size=2).predict_proba(articles)
+    b = Tagger.load(model_dir, precision="fp32", batch_size=64).predict_proba(articles)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_evidence_only_for_sourced_labels(model_dir):
+    tagger = Tagger.load(model_dir, precision="fp32")
+    for s in tagger.predict(ARTICLE).sentences:
+        if s.label in ("unverified_assertion", "filler"):
+            assert s.evidence is None
+
+
+def test_default_model_from_environment(model_dir, monkeypatch):
+    monkeypatch.setenv("SOURCETAG_MODEL", str(model_dir))
+    assert Tagger.load().metadata["input_spec"]["context_window"] == 1
+
+
+def test_missing_and_broken_models(tmp_path, model_dir):
+    with pytest.raises(ModelLoadError, match="no such model directory"):
+        Tagger.load(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelLoadError, match="not a sourcetag model"):
+        Tagger.load(tmp_path / "empty")
+    (model_dir / "model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(ModelLoadError, match="cannot load the model"):
+        Tagger.load(model_dir)
+
+
+def test_predict_sentences_rejects_raw_strings(model_dir):
+    with pytest.raises(TypeError):
+        Tagger.load(model_dir).predict_sentences(["not a list of sentences"])

@@ -1,0 +1,48 @@
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sourcetag.model.records import read_rows
+from sourcetag.training.corpus import validate
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_SEEDS = REPO.parent / "shared" / "seeds"
+
+
+def test_corpus_validates():
+    summary = validate(REPO / "data")
+    total = sum(s["sentences"] for s in summary.values())
+    assert total >= 5000
+    assert sum(s["articles"] for s in summary.values()) >= 250
+    for label in ("official_statement", "attributed_claim", "unverified_assertion", "filler"):
+        assert sum(s["labels"][label] for s in summary.values()) / total >= 0.15
+
+
+def test_seed_labels_cover_the_seeds_and_stay_out_of_training():
+    seeds = read_rows(REPO / "data" / "seeds.jsonl")
+    names = {p.stem for p in (REPO / "seeds").glob("*.txt")}
+    assert {r.article for r in seeds} == names and len(names) == 5
+    train_articles = {r.article for r in read_rows(REPO / "data" / "train.jsonl")}
+    assert not names & train_articles
+
+
+@pytest.mark.skipif(not SHARED_SEEDS.is_dir(), reason="../shared/seeds is not beside the checkout")
+def test_seeds_are_byte_identical_to_shared():
+    for p in sorted(SHARED_SEEDS.glob("*.txt")):
+        mine = REPO / "seeds" / p.name
+        assert hashlib.sha256(mine.read_bytes()).digest() == hashlib.sha256(p.read_bytes()).digest()
+
+
+def test_no_generic_top_level_modules_are_imported():
+    code = ("import sys, sourcetag, sourcetag.model.tagger, sourcetag.training.train, sourcetag.eval.cli;"
+            "bad = [m for m in ('model', 'training', 'eval', 'cli') if m in sys.modules]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_cli_help_does_not_import_torch():
+    code = "import sys; from sourcetag.main import main; main(['--help']); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("False")

@@ -1,0 +1,40 @@
+import json
+
+from sourcetag.eval.baselines import MajorityBaseline, RuleBaseline, TfidfBaseline
+from sourcetag.main import main
+from sourcetag.model.labels import LABEL2ID
+from sourcetag.model.records import read_rows
+
+
+def test_report_on_tiny_model(model_dir, fixture_file, tmp_path, capsys):
+    report = tmp_path / "report"
+    code = main(["evaluate", "--model", str(model_dir), "--data", str(fixture_file), "--train-data", str(fixture_file),
+                 "--compare", f"same model again={model_dir}", "--report", str(report), "--precision", "fp32"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "majority label" in out and "TF-IDF" in out and "rules" in out and "same model again" in out
+    for name in ("metrics.json", "report.md", "confusion_matrix.png", "reliability.png"):
+        assert (report / name).stat().st_size > 0
+    m = json.loads((report / "metrics.json").read_text())
+    main_sys = m["systems"][m["model"]]
+    assert sum(map(sum, main_sys["confusion_matrix"])) == m["n_sentences"] == 83
+    ci = main_sys["macro_f1_ci95"]
+    assert ci["ci_low"] <= main_sys["macro_f1"] <= ci["ci_high"]
+    assert m["systems"]["same model again"]["macro_f1"] == main_sys["macro_f1"]
+    assert {"before", "after", "temperature"} <= set(m["calibration"])
+    md = (report / "report.md").read_text()
+    assert "## Confused sentences" in md and "reliability.png" in md
+    assert main(["evaluate", "--model", str(model_dir), "--data", str(fixture_file), "--report", str(report)]) == 1
+    assert "--force" in capsys.readouterr().err
+
+
+def test_baselines(fixture_file):
+    rows = read_rows(fixture_file)
+    assert set(MajorityBaseline().fit(rows).predict(rows)) == {LABEL2ID["official_statement"]}
+    rules = RuleBaseline()
+    assert rules.label("READ MORE: Other story") == "filler"
+    assert rules.label("The defence ministry said 40 drones were shot down.") == "official_statement"
+    assert rules.label("A local farmer said his herd had died.") == "attributed_claim"
+    assert rules.label("The war began in 2022 after months of tension.") == "unverified_assertion"
+    tfidf = TfidfBaseline().fit(rows)
+    assert (tfidf.predict(rows) == [LABEL2ID[r.label] for r in rows]).mean() > 0.8

@@ -1,0 +1,133 @@
+import csv
+import io
+import json
+
+import pytest
+from sourcetag.main import main
+from sourcetag.model.labels import LABELS
+
+HTML = """<!DOCTYPE html><html><head><title>Ministry says port reopened</title></head><body>
+<nav>Home | World | Sport</nav>
+<article><h1>Ministry says port reopened</h1>
+<p>The ministry said on Monday that the port had reopened after a week of repairs to the harbour walls.</p>
+<p>One fisherman told the local paper that his boat had been badly damaged by the storm last week.</p>
+<p>Residents spent the weekend clearing debris from the flooded streets near the old harbour.</p>
+</article><footer>Cookie settings</footer></body></html>"""
+
+
+def predict(*args):
+    return main(["predict", "--quiet", "--precision", "fp32", *map(str, args)])
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_text_directory_with_profile(model_dir, tmp_path):
+    d = tmp_path / "in"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.txt").write_text("Port reopens\n\nThe mayor said the port would reopen. Ships wait.\n", encoding="utf-8")
+    (d / "sub" / "b.txt").write_text("Police said two men were arrested.", encoding="utf-8")
+    out, prof = tmp_path / "out.jsonl", tmp_path / "profile.jsonl"
+    assert predict("--model", model_dir, d, "-o", out, "--profile", prof) == 0
+    rows = read_jsonl(out)
+    assert [r["article"] for r in rows] == ["a", "a", "a", "sub/b"]
+    assert [r["idx"] for r in rows] == [0, 1, 2, 0]
+    text = (d / "a.txt").read_text()
+    for r in rows[:3]:
+        assert text[r["start"] : r["end"]] == r["text"]
+        assert set(r["probs"]) == set(LABELS) and r["label"] in LABELS
+        assert isinstance(r["needs_review"], bool)
+    profiles = read_jsonl(prof)
+    assert [p["article"] for p in profiles] == ["a", "sub/b"]
+    assert sum(profiles[0]["counts"].values()) == 3
+    assert abs(sum(profiles[0]["shares"].values()) - 1) < 1e-3
+
+
+def test_html_jsonl_and_auto_detection(model_dir, tmp_path, capsys):
+    (tmp_path / "page.html").write_text(HTML, encoding="utf-8")
+    (tmp_path / "arts.jsonl").write_text(
+        json.dumps({"id": "x1", "title": "Port reopens", "text": "The mayor said so.", "url": "http://e.x"}) + "\n",
+        encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert main(["predict", "--model", str(model_dir), str(tmp_path / "page.html"), str(tmp_path / "arts.jsonl"),
+                 "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "html (1 file)" in err and "jsonl (1 file)" in err
+    rows = read_jsonl(out)
+    html_rows = [r for r in rows if r["article"] == "page"]
+    assert html_rows[0]["text"] == "Ministry says port reopened"
+    assert any("fisherman" in r["text"] for r in html_rows)
+    assert not any("Cookie" in r["text"] or "Home |" in r["text"] for r in html_rows)
+    assert [r["text"] for r in rows if r["article"] == "x1"] == ["Port reopens", "The mayor said so."]
+
+
+def test_sentences_format_keeps_fields_and_is_not_resplit(model_dir, tmp_path):
+    src = tmp_path / "s.jsonl"
+    rows = [{"id": "q1", "article": "A", "idx": 0, "text": "One. Two. Three.", "label": "filler", "source": "x"},
+            {"id": "q2", "article": "A", "idx": 1, "text": "The minister said so.", "label": "official_statement"}]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert predict("--model", model_dir, "--input-format", "sentences", src, "-o", out) == 0
+    got = read_jsonl(out)
+    assert [r["id"] for r in got] == ["q1", "q2"]
+    assert got[0]["text"] == "One. Two. Three." and got[0]["source"] == "x"
+    assert got[0]["gold_label"] == "filler" and got[0]["label"] in LABELS
+
+
+def test_stdin_and_csv(model_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"Police said two men were arrested. It rained.")))
+    out = tmp_path / "o.csv"
+    assert predict("--model", model_dir, "-", "-o", out) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["text"] for r in rows] == ["Police said two men were arrested.", "It rained."]
+    assert {f"p_{k}" for k in LABELS} <= set(rows[0])
+
+
+@pytest.mark.parametrize("name, content, fmt, message", [
+    ("empty.txt", b"  \n", "auto", "empty.txt: empty file"),
+    ("bin.txt", b"abc\x00\x01\x02", "auto", "bin.txt: binary file"),
+    ("latin.txt", b"ok line\ncaf\xe9\n", "auto", "latin.txt:2: not valid UTF-8"),
+    ("bad.jsonl", b'{"text": "fine"}\n{"text": \n', "auto", "bad.jsonl:2: malformed JSON"),
+    ("notext.jsonl", b'{"text": "fine"}\n{"title": "x"}\n', "auto", "notext.jsonl:2: row has no 'text'"),
+    ("sent.jsonl", b'{"article": "a", "text": "x"}\n{"article": "a"}\n', "sentences", "sent.jsonl:2: missing field 'text'"),
+    ("empty.html", b"<html><body><nav>Home</nav></body></html>", "auto", "empty.html: no main text"),
+])
+def test_bad_input_one_line_nonzero_and_no_output(model_dir, tmp_path, capsys, name, content, fmt, message):
+    (tmp_path / name).write_bytes(content)
+    out = tmp_path / "o.jsonl"
+    assert predict("--model", model_dir, "--input-format", fmt, tmp_path / name, "-o", out) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and str(tmp_path) in err[0]
+    assert not out.exists()
+
+
+def test_skip_bad_reports_and_counts(model_dir, tmp_path, capsys):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "good.txt").write_text("The minister said so.", encoding="utf-8")
+    (d / "bad.txt").write_bytes(b"\xff\xfe\x00\x00")
+    out = tmp_path / "o.jsonl"
+    assert predict("--model", model_dir, d, "-o", out) == 1
+    assert main(["predict", "--model", str(model_dir), "--skip-bad", str(d), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "skipped: " in err and "bad.txt" in err and "skipped 1 bad input" in err
+    assert {r["article"] for r in read_jsonl(out)} == {"good"}
+
+
+def test_no_overwrite_without_force(model_dir, tmp_path, capsys):
+    (tmp_path / "a.txt").write_text("The minister said so.", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    out.write_text("keep me")
+    assert predict("--model", model_dir, tmp_path / "a.txt", "-o", out) == 1
+    assert out.read_text() == "keep me" and "--force" in capsys.readouterr().err
+    assert predict("--model", model_dir, tmp_path / "a.txt", "-o", out, "--force") == 0
+    assert read_jsonl(out)[0]["text"] == "The minister said so."
+
+
+def test_missing_model_and_missing_input(tmp_path, capsys):
+    (tmp_path / "a.txt").write_text("Text.", encoding="utf-8")
+    assert predict("--model", tmp_path / "none", tmp_path / "a.txt") == 1
+    assert "no such model directory" in capsys.readouterr().err
+    assert predict("--model", tmp_path / "none", tmp_path / "missing.txt") == 1
+    assert "missing.txt: no such file or directory" in capsys.readouterr().err

@@ -1,0 +1,89 @@
+import json
+
+import pytest
+from safetensors.torch import load_file
+from sourcetag.main import main
+from sourcetag.model.labels import LABELS
+from sourcetag.training.train import OutputDirError
+
+
+def run_train(tiny_base, fixture_file, out, *extra):
+    return main(["train", "--base-model", str(tiny_base), "--train-file", str(fixture_file), "--output-dir", str(out),
+                 "--epochs", "1", "--batch-size", "8", "--max-length", "64", "--precision", "fp32", *extra])
+
+
+def test_trained_model_describes_itself(trained_model):
+    meta = json.loads((trained_model / "sourcetag.json").read_text())
+    config = json.loads((trained_model / "config.json").read_text())
+    assert config["id2label"] == {str(i): name for i, name in enumerate(LABELS)}
+    assert config["label2id"] == {name: i for i, name in enumerate(LABELS)}
+    assert meta["input_spec"]["context_window"] == 1
+    assert meta["config"]["TrainArguments"]["seed"] == 1
+    assert meta["command_line"] == ["test"]
+    assert len(meta["data_files"]["train"]["sha256"]) == 64
+    assert meta["temperature"] > 0
+    assert set(meta["scores"]) == {"dev", "test"}
+    card = (trained_model / "README.md").read_text()
+    assert "official_statement" in card and "macro-F1" in card
+    assert not (trained_model / "checkpoints").exists()
+
+
+def test_cli_train_refuses_non_empty_output_and_replaces_with_force(tmp_path, tiny_base, fixture_file, capsys):
+    out = tmp_path / "m"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert run_train(tiny_base, fixture_file, out) == 1
+    assert "not empty" in capsys.readouterr().err
+    assert run_train(tiny_base, fixture_file, out, "--force") == 1  # not a sourcetag model dir: never deleted
+    assert (out / "notes.txt").read_text() == "mine"
+    out2 = tmp_path / "m2"
+    assert run_train(tiny_base, fixture_file, out2) == 0
+    assert run_train(tiny_base, fixture_file, out2, "--force", "--make-default") == 0
+    from sourcetag.model.paths import default_model_dir
+
+    assert default_model_dir().resolve() == out2.resolve()
+
+
+def test_same_seed_same_weights(tmp_path, tiny_base, fixture_file):
+    for name in ("a", "b"):
+        assert run_train(tiny_base, fixture_file, tmp_path / name, "--seed", "7") == 0
+    wa, wb = (load_file(tmp_path / n / "model.safetensors") for n in ("a", "b"))
+    assert wa.keys() == wb.keys()
+    assert all((wa[k] == wb[k]).all() for k in wa)
+
+
+def test_resume_from_last_checkpoint(tmp_path, tiny_base, fixture_file):
+    out = tmp_path / "r"
+    assert run_train(tiny_base, fixture_file, out, "--keep-checkpoints") == 0
+    assert list((out / "checkpoints").glob("checkpoint-*"))
+    assert run_train(tiny_base, fixture_file, out, "--resume-from", "last", "--epochs", "2") == 0
+    meta = json.loads((out / "sourcetag.json").read_text())
+    assert meta["epochs_run"] == pytest.approx(2.0)
+
+
+def test_config_file_and_validation(tmp_path, tiny_base, fixture_file, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[ModelArguments]\ncontext_window = 0\n[TrainArguments]\nseed = 3\n')
+    out = tmp_path / "c"
+    assert run_train(tiny_base, fixture_file, out, "--config", str(cfg)) == 0
+    meta = json.loads((out / "sourcetag.json").read_text())
+    assert meta["input_spec"]["context_window"] == 0 and meta["config"]["TrainArguments"]["seed"] == 3
+    assert run_train(tiny_base, fixture_file, tmp_path / "x", "--context-window", "-1") == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_text("nonsense_key = 1\n")
+    with pytest.raises(SystemExit, match="unknown config keys"):
+        run_train(tiny_base, fixture_file, tmp_path / "y", "--config", str(bad))
+
+
+def test_missing_training_file_is_one_clear_error(tmp_path, capsys):
+    assert main(["train", "--train-file", str(tmp_path / "nope.jsonl"), "--output-dir", str(tmp_path / "o")]) == 1
+    assert "nope.jsonl: no such training file" in capsys.readouterr().err
+
+
+def test_output_dir_error_type(tmp_path):
+    from sourcetag.training.config import TrainArguments
+    from sourcetag.training.train import prepare_output_dir
+
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(OutputDirError):
+        prepare_output_dir(TrainArguments(output_dir=str(tmp_path)))
