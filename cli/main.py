@@ -58,7 +58,7 @@ def cmd_train(argv: list[str]) -> int:
         return 2
     from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
+    hf_logging.set_verbosity_error()  # progress bars stay: training is long
     from .model.records import DataError
     from .training.train import OutputDirError, train
 
@@ -70,15 +70,25 @@ def cmd_train(argv: list[str]) -> int:
     return 0
 
 
+def _quiet_transformers() -> None:
+    """Commands print their own progress; transformers' weight-loading bars and warnings are noise there."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def cmd_evaluate(argv: list[str]) -> int:
     from .eval.cli import main as eval_main
 
+    _quiet_transformers()
     return eval_main(argv)
 
 
 def cmd_predict(argv: list[str]) -> int:
     from .predict import main as predict_main
 
+    _quiet_transformers()
     return predict_main(argv)
 
 

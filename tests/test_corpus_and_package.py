@@ -13,6 +13,8 @@ SHARED_SEEDS = REPO.parent / "shared" / "seeds"
 
 def test_corpus_validates():
     summary = validate(REPO / "data")
+    repeated = summary.pop("short_furniture_in_several_splits")
+    assert all(len(t.split()) <= 12 for t in repeated)
     total = sum(s["sentences"] for s in summary.values())
     assert total >= 5000
     assert sum(s["articles"] for s in summary.values()) >= 250
@@ -46,3 +48,40 @@ def test_cli_help_does_not_import_torch():
     code = "import sys; from sourcetag.main import main; main(['--help']); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("False")
+
+
+def _tiny_corpus(tmp_path, test_text="The minister said so."):
+    import json
+
+    d = tmp_path / "data"
+    (d / "articles").mkdir(parents=True)
+    arts = {"a1": ("train", ["Police said two men were held.", "Share"]),
+            "a2": ("dev", ["It rained all day.", "Share"]),
+            "a3": ("test", [test_text])}
+    for art, (split, sents) in arts.items():
+        (d / "articles" / f"{art}.txt").write_text("\n\n".join(sents) + "\n", encoding="utf-8")
+        with (d / f"{split}.jsonl").open("a", encoding="utf-8") as f:
+            for i, t in enumerate(sents):
+                label = "filler" if t == "Share" else "official_statement"
+                f.write(json.dumps({"id": f"{art}-{i}", "article": art, "idx": i, "text": t, "label": label}) + "\n")
+    (d / "articles.jsonl").write_text("".join(json.dumps({"article": a, "split": s}) + "\n"
+                                              for a, (s, _) in arts.items()), encoding="utf-8")
+    return d
+
+
+def test_validator_accepts_short_shared_furniture_and_rejects_leaks(tmp_path):
+    from sourcetag.model.records import DataError
+
+    ok = validate(_tiny_corpus(tmp_path / "ok"))
+    assert ok["short_furniture_in_several_splits"] == ["Share"]
+    with pytest.raises(DataError, match="occur in more than one split"):
+        validate(_tiny_corpus(tmp_path / "leak", test_text="Police said two men were held."))
+    d = _tiny_corpus(tmp_path / "resplit")
+    (d / "articles" / "a3.txt").write_text("The minister said so. And more.\n", encoding="utf-8")
+    with pytest.raises(DataError, match="does not reproduce"):
+        validate(d)
+    d = _tiny_corpus(tmp_path / "idx")
+    text = (d / "train.jsonl").read_text().replace('"idx": 1', '"idx": 2')
+    (d / "train.jsonl").write_text(text)
+    with pytest.raises(DataError, match="idx of article 'a1'"):
+        validate(d)

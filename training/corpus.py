@@ -20,6 +20,14 @@ from ..model.records import DataError, iter_jsonl, read_rows, write_jsonl_atomic
 from ..model.splitter import normalize, split_sentences
 
 SPLITS = ("train", "dev", "test")
+SHORT_FURNITURE_WORDS = 12
+"""Only filler lines this short (``Share``, ``Related Topics``, ``17:40``) may recur across splits: every page of
+a house style carries them, so binding all such articles together would keep whole styles out of dev and test."""
+
+
+def binds_articles(text: str, label: str) -> bool:
+    """Whether an identical ``text`` in two articles must keep them in one split."""
+    return label != "filler" or len(text.split()) > SHORT_FURNITURE_WORDS
 
 
 @dataclass
@@ -79,10 +87,9 @@ def align(src: SourceArticle) -> tuple[list[dict], dict]:
 
 def assign_splits(articles: list[SourceArticle], texts: dict[str, list[str]], seed: int,
                   fractions=(0.8, 0.1, 0.1)) -> dict[str, str]:
-    """Article -> split, ~80/10/10 within each house style, keeping articles that share a claim sentence together.
+    """Article -> split, ~80/10/10 within each house style, keeping articles that share a binding text together.
 
-    Articles that share a non-filler sentence text are one unit (so no claim leaks across splits); boilerplate
-    filler lines ("Leave a Reply") recur on real pages and do not bind articles.
+    ``texts`` holds each article's binding texts (see :func:`binds_articles`): articles sharing one are one unit.
     """
     parent = {a.article: a.article for a in articles}
 
@@ -149,7 +156,7 @@ def build(source_files: list[Path], out_dir: Path, adjudication: Path | None = N
         totals.update(info["stats"])
         meta.append({"article": src.article, "style": src.style, "topic": src.topic, "sentences": len(rows),
                      "cases": dict(Counter(c for c in info["cases"] if c))})
-    texts = {a: [r["text"] for r in rows if r["label"] != "filler"] for a, rows in rows_by_article.items()}
+    texts = {a: [r["text"] for r in rows if binds_articles(r["text"], r["label"])] for a, rows in rows_by_article.items()}
     splits = assign_splits(sources, texts, seed)
     art_dir = out_dir / "articles"
     art_dir.mkdir(parents=True, exist_ok=True)
@@ -169,6 +176,7 @@ def validate(data_dir: Path) -> dict:
     seen_ids: set[str] = set()
     article_split: dict[str, str] = {}
     text_split: dict[str, set[str]] = defaultdict(set)
+    text_binds: dict[str, bool] = defaultdict(bool)
     summary: dict = {}
     meta = {m["article"]: m for _, m in iter_jsonl(data_dir / "articles.jsonl")}
     for split in SPLITS:
@@ -183,8 +191,8 @@ def validate(data_dir: Path) -> dict:
             if article_split.setdefault(r.article, split) != split:
                 raise DataError(f"{path}: article {r.article!r} is also in {article_split[r.article]}")
             by_article[r.article].append(r)
-            if r.label != "filler":
-                text_split[r.text].add(split)
+            text_split[r.text].add(split)
+            text_binds[r.text] |= binds_articles(r.text, r.label)
         for art, arows in by_article.items():
             if [r.idx for r in arows] != list(range(len(arows))):
                 raise DataError(f"{path}: idx of article {art!r} is not 0..{len(arows) - 1}")
@@ -198,10 +206,43 @@ def validate(data_dir: Path) -> dict:
                 raise DataError(f"{data_dir / 'articles.jsonl'}: article {art!r} not recorded in split {split}")
         summary[split] = {"articles": len(by_article), "sentences": len(rows),
                           "labels": {k: counts.get(k, 0) for k in LABELS}}
-    leaked = [t for t, s in text_split.items() if len(s) > 1]
+    repeated = sorted(t for t, s in text_split.items() if len(s) > 1)
+    leaked = [t for t in repeated if text_binds[t]]
     if leaked:
-        raise DataError(f"{len(leaked)} claim sentence text(s) occur in more than one split, e.g. {leaked[0]!r}")
+        raise DataError(f"{len(leaked)} sentence text(s) occur in more than one split, e.g. {leaked[0]!r}")
+    summary["short_furniture_in_several_splits"] = repeated
     return summary
+
+
+def first_pass_labels(source_files: list[Path]) -> dict[str, str]:
+    """Row id -> label as the writers gave it (before adjudication)."""
+    out = {}
+    for f in source_files:
+        for n, obj in iter_jsonl(f):
+            rows, _ = align(render(obj, f"{f}:{n}"))
+            out.update({r["id"]: r["label"] for r in rows})
+    return out
+
+
+def agreement(data_dir: Path) -> dict:
+    """Cohen's kappa (overall and per label, one-vs-rest) between the first pass and the second labelling."""
+    from sklearn.metrics import cohen_kappa_score
+
+    first = first_pass_labels(sorted((data_dir / "source").glob("*.jsonl")))
+    second = {o["id"]: o["label"] for _, o in iter_jsonl(data_dir / "annotation" / "second_pass.jsonl")}
+    missing = sorted(set(second) - set(first))
+    if missing:
+        raise DataError(f"second-pass ids not in the corpus: {missing[:5]}")
+    ids = sorted(second)
+    a, b = [first[i] for i in ids], [second[i] for i in ids]
+    return {
+        "sentences": len(ids), "share_of_corpus": len(ids) / len(first),
+        "articles": len({i.rsplit("-", 1)[0] for i in ids}),
+        "observed_agreement": sum(x == y for x, y in zip(a, b, strict=True)) / len(ids),
+        "kappa": float(cohen_kappa_score(a, b)),
+        "kappa_per_label": {k: float(cohen_kappa_score([x == k for x in a], [y == k for y in b])) for k in LABELS},
+        "disagreements": sum(x != y for x, y in zip(a, b, strict=True)),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,9 +255,14 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--seed", type=int, default=2026)
     c = sub.add_parser("check", help="validate the corpus")
     c.add_argument("--data-dir", default="data")
+    g = sub.add_parser("agreement", help="Cohen's kappa between the first pass and the second labelling")
+    g.add_argument("--data-dir", default="data")
     args = p.parse_args(argv)
     data_dir = Path(args.data_dir)
     try:
+        if args.cmd == "agreement":
+            print(json.dumps(agreement(data_dir), indent=2))
+            return 0
         if args.cmd == "build":
             sources = sorted((data_dir / "source").glob("*.jsonl"))
             info = build(sources, data_dir, data_dir / "annotation" / "adjudicated.jsonl", args.seed)
@@ -225,9 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as e:
         print(f"corpus check failed: {e}")
         return 1
+    furniture = summary.pop("short_furniture_in_several_splits")
     total = sum(s["sentences"] for s in summary.values())
     for split, s in summary.items():
         print(f"{split:5} {s['articles']:4} articles {s['sentences']:5} sentences  "
               + "  ".join(f"{k} {v} ({v / max(1, s['sentences']):.0%})" for k, v in s["labels"].items()))
+    print(f"no sentence repeated across splits except {len(furniture)} short furniture lines "
+          f"(filler, <= {SHORT_FURNITURE_WORDS} words): " + "; ".join(repr(t) for t in furniture[:8])
+          + (" ..." if len(furniture) > 8 else ""))
     print(f"total {total} sentences: OK")
     return 0

@@ -190,6 +190,9 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
             + ", ".join(f"{k} {v['f1']:.3f}" for k, v in m["per_label"].items()) + ")")
 
     model.save_pretrained(out)
+    # The model was trained with all-zero token type ids; a tokenizer that never returns them makes every consumer
+    # of this directory (transformers' pipeline included) feed the model what it was trained on.
+    tokenizer.model_input_names = ["input_ids", "attention_mask"]
     tokenizer.save_pretrained(out)
     (out / "official_roles.txt").write_text(lexicon_text, encoding="utf-8")
     metadata = {

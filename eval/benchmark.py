@@ -1,0 +1,184 @@
+"""Benchmarks (not tests): ``python -m sourcetag.eval.benchmark predict|train``.
+
+predict: sourcetag's predictor against transformers' ``pipeline`` on the same fine-tuned model and the same
+sentences with context; prints sentences/s, the ratio, argmax agreement and the largest probability difference
+against exact fp32, test macro-F1 in both precisions, and the peak resident memory of a fresh prediction process.
+
+train: sentences/s of sourcetag's training set-up (length-grouped batches, bf16 where supported) against the
+Trainer's defaults (random batches, fp32) on the same data and schedule, with the dev macro-F1 each reaches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _articles(path: str, n: int) -> list[list[str]]:
+    from ..model.records import group_articles, read_rows
+
+    out, total = [], 0
+    for art in group_articles(read_rows(path)):
+        if total >= n:
+            break
+        texts = [r.text for r in art][: n - total]
+        out.append(texts)
+        total += len(texts)
+    return out
+
+
+def bench_predict(args) -> dict:
+    import torch
+    from transformers import pipeline
+
+    from ..eval.metrics import classification_metrics
+    from ..model.labels import LABEL2ID, LABELS
+    from ..model.records import read_rows
+    from ..model.tagger import Tagger
+
+    torch.set_num_threads(args.threads)
+    articles = _articles(args.data, args.sentences)
+    n = sum(map(len, articles))
+    fast = Tagger.load(args.model, precision="auto")
+    exact = Tagger.load(args.model, precision="fp32")
+    print(f"{n} sentences in {len(articles)} articles; {args.threads} threads; fast path: {fast.precision}; "
+          f"context window {fast.spec.context_window}", flush=True)
+
+    def timed(fn):
+        fn(articles[:2])  # warm-up
+        t = time.perf_counter()
+        out = fn(articles)
+        return out, n / (time.perf_counter() - t)
+
+    p_fast, sps_fast = timed(fast.predict_proba)
+    p_exact, sps_exact = timed(exact.predict_proba)
+    agree = float((p_fast.argmax(1) == p_exact.argmax(1)).mean())
+    max_diff = float(np.abs(p_fast - p_exact).max())
+
+    # transformers' pipeline on the same model and the same (sentence, context) inputs
+    enc_inputs = []
+    from ..model.features import article_inputs
+
+    sep = exact.tokenizer.sep_token
+    for a in articles:
+        f, s = article_inputs(a, exact.spec, sep, exact._lexicon)
+        enc_inputs += [{"text": x, "text_pair": y} for x, y in zip(f, s, strict=True)] if s else [{"text": x} for x in f]
+    pipe = pipeline("text-classification", model=args.model, device="cpu", top_k=None)
+    pipe_sps = {}
+    for bs in args.pipeline_batch_sizes:
+        list(pipe(enc_inputs[:8], batch_size=bs, truncation=True, max_length=exact.spec.max_length))
+        t = time.perf_counter()
+        list(pipe(enc_inputs, batch_size=bs, truncation=True, max_length=exact.spec.max_length))
+        pipe_sps[bs] = n / (time.perf_counter() - t)
+        print(f"  pipeline batch_size={bs}: {pipe_sps[bs]:.1f} sentences/s", flush=True)
+    best_bs = max(pipe_sps, key=pipe_sps.get)
+
+    # test macro-F1, fast path against exact fp32
+    rows = read_rows(args.test_data)
+    from ..eval.evaluator import model_logits
+    from ..model.tagger import softmax
+
+    f1 = {}
+    for name, tg in (("fast", fast), ("fp32", exact)):
+        pred = softmax(model_logits(tg, rows), tg.temperature).argmax(1)
+        f1[name] = classification_metrics([LABEL2ID[r.label] for r in rows], pred, LABELS)["macro_f1"]
+
+    # peak memory of a fresh process predicting the same sentences
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.jsonl"
+        with src.open("w", encoding="utf-8") as f:
+            for i, a in enumerate(articles):
+                for t in a:
+                    f.write(json.dumps({"article": f"a{i}", "text": t}) + "\n")
+        cmd = [sys.executable, "-m", "sourcetag", "predict", "--quiet", "--model", args.model, "--input-format",
+               "sentences", str(src), "-o", str(Path(tmp) / "out.jsonl")]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        subprocess.run(cmd, check=True, env={**os.environ, "OMP_NUM_THREADS": str(args.threads)})
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        if peak_mb <= before / 1024:
+            peak_mb = float("nan")
+
+    result = {
+        "sentences": n, "threads": args.threads, "fast_path": fast.precision,
+        "sourcetag_sentences_per_s": round(sps_fast, 1), "sourcetag_fp32_sentences_per_s": round(sps_exact, 1),
+        "pipeline_best_batch_size": best_bs, "pipeline_sentences_per_s": round(pipe_sps[best_bs], 1),
+        "speedup_vs_pipeline": round(sps_fast / pipe_sps[best_bs], 2),
+        "speedup_fp32_vs_pipeline": round(sps_exact / pipe_sps[best_bs], 2),
+        "argmax_agreement_with_fp32": round(agree, 4), "max_probability_difference": round(max_diff, 4),
+        "test_macro_f1_fast": round(f1["fast"], 4), "test_macro_f1_fp32": round(f1["fp32"], 4),
+        "peak_rss_fresh_process_mb": round(peak_mb, 1),
+    }
+    return result
+
+
+def bench_train(args) -> dict:
+    import torch
+
+    from ..training.config import DataArguments, ModelArguments, TrainArguments
+    from ..training.train import train
+
+    torch.set_num_threads(args.threads)
+    results = {}
+    setups = {
+        "sourcetag (length-grouped, bf16 autocast where supported)": {"length_grouping": True, "precision": "auto"},
+        "Trainer defaults (random batches, fp32)": {"length_grouping": False, "precision": "fp32"},
+    }
+    for name, opts in setups.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            t = time.perf_counter()
+            out = train(ModelArguments(context_window=args.context_window),
+                        DataArguments(train_fraction=args.train_fraction),
+                        TrainArguments(output_dir=str(Path(tmp) / "m"), epochs=args.epochs, class_weights=True,
+                                       patience=100, seed=args.seed, **opts),
+                        command_line=["benchmark"], log=lambda *a: None)
+            meta = json.loads((Path(tmp) / "m" / "sourcetag.json").read_text())
+            secs = time.perf_counter() - t
+            n_train = sum(meta["label_counts"]["train"].values())
+            train_sps = n_train * args.epochs / meta["train_seconds"]
+            results[name] = {"train_sentences_per_s": round(train_sps, 1), "wall_s": round(secs, 1),
+                             "dev_macro_f1": round(out["scores"]["dev"]["macro_f1"], 4)}
+            print(f"  {name}: {results[name]}", flush=True)
+    a, b = list(results.values())
+    results["speedup"] = round(a["train_sentences_per_s"] / b["train_sentences_per_s"], 2)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m sourcetag.eval.benchmark", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    pr = sub.add_parser("predict", help="prediction speed, agreement and memory against transformers' pipeline")
+    pr.add_argument("--model", required=True)
+    pr.add_argument("--data", default="data/train.jsonl", help="sentences to classify (whole articles, in order)")
+    pr.add_argument("--test-data", default="data/test.jsonl")
+    pr.add_argument("--sentences", type=int, default=2000)
+    pr.add_argument("--pipeline-batch-sizes", type=int, nargs="+", default=[1, 8, 32])
+    pr.add_argument("--threads", type=int, default=2)
+    tr = sub.add_parser("train", help="training speed against the Trainer's defaults")
+    tr.add_argument("--epochs", type=float, default=1.0)
+    tr.add_argument("--train-fraction", type=float, default=1.0)
+    tr.add_argument("--context-window", type=int, default=1)
+    tr.add_argument("--seed", type=int, default=13)
+    tr.add_argument("--threads", type=int, default=2)
+    args = p.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    result = bench_predict(args) if args.cmd == "predict" else bench_train(args)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
