@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model.records import DataError, group_articles, read_rows
+from .model.records import DataError, decode_text, group_articles, iter_jsonl_text, rows_from_text
 
 FORMATS = ("auto", "text", "html", "jsonl", "sentences")
 _SUFFIXES = {".txt": "text", ".text": "text", ".md": "text", ".html": "html", ".htm": "html",
@@ -36,13 +36,10 @@ class Article:
 def _decode(raw: bytes, name: str) -> str:
     if not raw.strip():
         raise InputError(f"{name}: empty file")
-    if b"\x00" in raw[:8192]:
-        raise InputError(f"{name}: binary file, not text")
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise InputError(f"{name}:{line}: not valid UTF-8 (byte {e.start})") from e
+        return decode_text(raw, name)
+    except DataError as e:
+        raise InputError(str(e)) from e
 
 
 def sniff(name: str, text: str) -> str:
@@ -85,17 +82,9 @@ def _html_article(html: str, name: str, art_id: str) -> Article:
     return Article(id=art_id, source=name, text=text, meta={k: v for k, v in meta.items() if v})
 
 
-def _jsonl_articles(text: str, name: str, path: Path | None) -> Iterator[Article]:
+def _jsonl_articles(text: str, name: str) -> Iterator[Article]:
     stem = Path(name).stem
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(f"{name}:{n}: malformed JSON ({e.msg})") from e
-        if not isinstance(obj, dict):
-            raise InputError(f"{name}:{n}: expected a JSON object")
+    for n, obj in iter_jsonl_text(text, name):
         body = obj.get("text")
         if not isinstance(body, str) or not body.strip():
             raise InputError(f"{name}:{n}: row has no 'text'")
@@ -106,18 +95,7 @@ def _jsonl_articles(text: str, name: str, path: Path | None) -> Iterator[Article
 
 
 def _sentence_articles(text: str, name: str) -> Iterator[Article]:
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as f:
-        f.write(text)
-        tmp = f.name
-    try:
-        rows = read_rows(tmp, require_label=False)
-    except DataError as e:
-        raise InputError(str(e).replace(tmp, name)) from e
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    for art in group_articles(rows):
+    for art in group_articles(rows_from_text(text, name, require_label=False)):
         yield Article(id=art[0].article, source=name, sentences=[r.to_dict() for r in art])
 
 
@@ -125,15 +103,22 @@ def read_source(name: str, raw: bytes, fmt: str, art_id: str) -> tuple[str, list
     """Articles in one file's bytes; returns the format used (``auto`` resolved) and the articles."""
     text = _decode(raw, name)
     used = sniff(name, text) if fmt == "auto" else fmt
+    try:
+        return used, _articles(text, name, used, art_id)
+    except DataError as e:
+        raise InputError(str(e)) from e
+
+
+def _articles(text: str, name: str, used: str, art_id: str) -> list[Article]:
     if used == "text":
-        return used, [Article(id=art_id, source=name, text=text)]
+        return [Article(id=art_id, source=name, text=text)]
     if used == "html":
-        return used, [_html_article(text, name, art_id)]
+        return [_html_article(text, name, art_id)]
     if used == "jsonl":
-        return used, list(_jsonl_articles(text, name, None))
+        return list(_jsonl_articles(text, name))
     if used == "sentences":
-        return used, list(_sentence_articles(text, name))
-    raise InputError(f"{name}: unknown input format {fmt!r}")
+        return list(_sentence_articles(text, name))
+    raise InputError(f"{name}: unknown input format {used!r}")
 
 
 def expand_inputs(inputs: list[str]) -> list[tuple[str, Path | None]]:

@@ -37,30 +37,43 @@ class Row:
         return {**d, **self.extra}
 
 
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
-    """``(line_number, object)`` for each non-blank line; raises :class:`DataError` naming file and line."""
+def decode_text(raw: bytes, name: str) -> str:
+    """UTF-8 text of a file's bytes; :class:`DataError` naming the file (and line) for binary or non-UTF-8 data."""
+    if b"\x00" in raw[:8192]:
+        raise DataError(f"{name}: binary file, not text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise DataError(f"{name}:{line}: not valid UTF-8 (byte {e.start})") from e
+
+
+def read_text(path: str | Path) -> str:
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise DataError(f"{path}: cannot read ({e.strerror})") from e
-    if b"\x00" in raw[:8192]:
-        raise DataError(f"{path}: binary file, expected UTF-8 JSON lines")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not valid UTF-8") from e
+    return decode_text(raw, str(path))
+
+
+def iter_jsonl_text(text: str, name: str) -> Iterator[tuple[int, dict]]:
+    """``(line_number, object)`` for each non-blank line of ``text``; errors name ``name`` and the line."""
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
-            raise DataError(f"{path}:{n}: malformed JSON ({e.msg})") from e
+            raise DataError(f"{name}:{n}: malformed JSON ({e.msg})") from e
         if not isinstance(obj, dict):
-            raise DataError(f"{path}:{n}: expected a JSON object, got {type(obj).__name__}")
+            raise DataError(f"{name}:{n}: expected a JSON object, got {type(obj).__name__}")
         yield n, obj
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """``(line_number, object)`` for each non-blank line of a JSONL file."""
+    return iter_jsonl_text(read_text(path), str(path))
 
 
 def read_rows(path: str | Path, require_label: bool = True) -> list[Row]:
@@ -68,10 +81,15 @@ def read_rows(path: str | Path, require_label: bool = True) -> list[Row]:
 
     Rows of one article must be contiguous (article order); ``idx`` values, when given, must increase.
     """
+    return rows_from_text(read_text(path), str(path), require_label)
+
+
+def rows_from_text(text: str, path: str, require_label: bool = True) -> list[Row]:
+    """:func:`read_rows` for JSONL text already in memory (``path`` names it in errors)."""
     rows: list[Row] = []
     seen_articles: set[str] = set()
     ids: set[str] = set()
-    for n, obj in iter_jsonl(path):
+    for n, obj in iter_jsonl_text(text, path):
         where = f"{path}:{n}"
         for key in ("article", "text"):
             if key not in obj:
