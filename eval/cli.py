@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", action="append", default=[], metavar="NAME=DIR",
                    help="another trained model to report beside it, e.g. 'no context=runs/x' (repeatable)")
     p.add_argument("--report", help="report directory (default: <model>/report-<data name>)")
-    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16", "onnx"))
     p.add_argument("--force", action="store_true", help="overwrite an existing report directory")
     p.add_argument("--quiet", action="store_true")
     return p

@@ -17,7 +17,7 @@ from .lexicon import compile_lexicon
 from .paths import METADATA_FILE, default_model_dir
 from .splitter import normalize, split_sentences
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "onnx")
 
 
 class ModelLoadError(RuntimeError):
@@ -80,49 +80,71 @@ def cpu_supports_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """``auto`` means bf16 autocast where the hardware runs it natively, fp32 otherwise."""
+def resolve_precision(precision: str, device: torch.device, onnx_ok: bool = False) -> str:
+    """The fastest numerically safe path for the hardware when ``auto``.
+
+    GPU: bf16 (fp16 where bf16 is unsupported). CPU: bf16 autocast where the CPU runs bf16 natively (AVX512-BF16
+    or AMX: argmax agreement with fp32 above 0.99); else ONNX Runtime's fused fp32 graph when ``onnx_ok`` (the
+    same results as fp32, faster); else torch fp32. Dynamic int8 is never chosen: it changed about 10% of a
+    fine-tuned model's labels (``../shared/findings.md``).
+    """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}")
+    if precision == "onnx" and device.type != "cpu":
+        raise ValueError("precision 'onnx' runs on the CPU only")
     if precision != "auto":
         return precision
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return "bf16" if cpu_supports_bf16() else "fp32"
+    if cpu_supports_bf16():
+        return "bf16"
+    return "onnx" if onnx_ok else "fp32"
+
+
+def torch_forward(model: torch.nn.Module, device: torch.device, precision: str):
+    """A forward function (padded id and mask arrays -> logits array) for a torch model."""
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    model.eval()
+
+    def forward(input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        with torch.inference_mode(), torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            out = model(input_ids=torch.from_numpy(input_ids).to(device),
+                        attention_mask=torch.from_numpy(attention_mask).to(device)).logits
+        return out.float().cpu().numpy()
+
+    return forward
 
 
 def batched_logits(
-    model: torch.nn.Module,
+    forward,
     encoded: dict[str, list],
     pad_id: int,
-    device: torch.device,
-    precision: str = "fp32",
+    num_labels: int,
     batch_size: int = 64,
     progress: bool = False,
 ) -> np.ndarray:
-    """Logits in input order, computed on length-sorted batches so that little compute goes to padding."""
+    """Logits in input order, computed on length-sorted batches so that little compute goes to padding.
+
+    ``forward`` maps padded ``input_ids`` and ``attention_mask`` arrays to a logits array
+    (:func:`torch_forward` or an ONNX runner).
+    """
     ids = encoded["input_ids"]
     n = len(ids)
-    out = np.zeros((n, model.config.num_labels), dtype=np.float32)
+    out = np.zeros((n, num_labels), dtype=np.float32)
     order = sorted(range(n), key=lambda i: len(ids[i]))
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
     batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
     if progress:
         from tqdm.auto import tqdm
 
         batches = tqdm(batches, desc="predict", unit="batch", leave=False)
-    model.eval()
-    with torch.inference_mode():
-        for batch in batches:
-            width = max(len(ids[i]) for i in batch)
-            input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
-                mask[row, : len(ids[i])] = 1
-            with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-                logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
-            out[batch] = logits.float().cpu().numpy()
+    for batch in batches:
+        width = max(len(ids[i]) for i in batch)
+        input_ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, i in enumerate(batch):
+            input_ids[row, : len(ids[i])] = ids[i]
+            mask[row, : len(ids[i])] = 1
+        out[batch] = forward(input_ids, mask)
     return out
 
 
@@ -142,12 +164,15 @@ class Tagger:
     """
 
     def __init__(self, model, tokenizer, metadata: dict, device: str | None = None, precision: str = "auto",
-                 batch_size: int = 64, review_threshold: float = 0.6, lexicon_text: str | None = None):
+                 batch_size: int = 64, review_threshold: float = 0.6, lexicon_text: str | None = None,
+                 model_dir: str | Path | None = None):
+        from .onnx_backend import onnx_available
+
         self.model = model
         self.tokenizer = tokenizer
         self.metadata = metadata
         self.device = resolve_device(device)
-        self.precision = resolve_precision(precision, self.device)
+        self.precision = resolve_precision(precision, self.device, onnx_ok=model_dir is not None and onnx_available())
         self.batch_size = batch_size
         self.review_threshold = review_threshold
         self.spec = InputSpec(**metadata.get("input_spec", {}))
@@ -155,6 +180,14 @@ class Tagger:
         self._lexicon = compile_lexicon(lexicon_text) if lexicon_text else None
         self.model.to(self.device)
         self.model.eval()
+        if self.precision == "onnx":
+            if model_dir is None:
+                raise ValueError("precision 'onnx' needs a saved model (use Tagger.load)")
+            from .onnx_backend import OnnxRunner
+
+            self._forward = OnnxRunner(Path(model_dir))
+        else:
+            self._forward = torch_forward(self.model, self.device, self.precision)
         names = [model.config.id2label[i] for i in range(model.config.num_labels)]
         if sorted(names) != sorted(LABELS):
             raise ModelLoadError(f"model labels {names} are not the sourcetag labels {list(LABELS)}")
@@ -191,7 +224,7 @@ class Tagger:
             raise ModelLoadError(f"{model_dir}: cannot load the model ({str(e).splitlines()[0]})") from e
         lex_path = model_dir / "official_roles.txt"
         lexicon_text = lex_path.read_text(encoding="utf-8") if lex_path.is_file() else None
-        return cls(model, tokenizer, metadata, lexicon_text=lexicon_text, **kwargs)
+        return cls(model, tokenizer, metadata, lexicon_text=lexicon_text, model_dir=model_dir, **kwargs)
 
     # -- inference -----------------------------------------------------------------------------------------
     def encode_articles(self, articles: Sequence[Sequence[str]]) -> dict[str, list]:
@@ -214,7 +247,7 @@ class Tagger:
         if not enc["input_ids"]:
             return np.zeros((0, len(self._labels)), dtype=np.float32)
         pad = self.tokenizer.pad_token_id or 0
-        return batched_logits(self.model, enc, pad, self.device, self.precision, self.batch_size, progress)
+        return batched_logits(self._forward, enc, pad, len(self._labels), self.batch_size, progress)
 
     def predict_proba(self, articles: Sequence[Sequence[str]], progress: bool = False) -> np.ndarray:
         """Calibrated probabilities, one row per sentence, columns in :attr:`labels` order."""

@@ -64,3 +64,21 @@ def test_missing_and_broken_models(tmp_path, model_dir):
 def test_predict_sentences_rejects_raw_strings(model_dir):
     with pytest.raises(TypeError):
         Tagger.load(model_dir).predict_sentences(["not a list of sentences"])
+
+
+def test_onnx_runtime_path_matches_fp32(model_dir):
+    pytest.importorskip("onnxruntime")
+    articles = [["The ministry said the port reopened.", "“Ships are moving again.", "READ MORE: Other story"],
+                ["Police said two men were arrested.", "It rained."]]
+    exact = Tagger.load(model_dir, precision="fp32").predict_proba(articles)
+    onnx = Tagger.load(model_dir, precision="onnx")
+    assert onnx.precision == "onnx"
+    np.testing.assert_allclose(onnx.predict_proba(articles), exact, atol=1e-4)
+    assert list((model_dir / "onnx").glob("*.onnx"))  # cached for the next load
+
+
+def test_auto_precision_is_a_safe_path(model_dir):
+    from sourcetag.model.tagger import cpu_supports_bf16
+
+    tagger = Tagger.load(model_dir)
+    assert tagger.precision == ("bf16" if cpu_supports_bf16() else "onnx")

@@ -24,7 +24,7 @@ from ..model.labels import ID2LABEL, LABEL2ID, LABELS
 from ..model.lexicon import compile_lexicon, read_lexicon_text
 from ..model.paths import METADATA_FILE, resolve_base_model, set_default_model
 from ..model.records import sha256_file
-from ..model.tagger import batched_logits, resolve_device, resolve_precision, softmax
+from ..model.tagger import batched_logits, resolve_device, resolve_precision, softmax, torch_forward
 from .card import write_model_card
 from .config import DataArguments, ModelArguments, TrainArguments, config_dict
 from .data import class_weights, encode_rows, label_counts, load_splits
@@ -174,15 +174,16 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
 
     # Calibrate on dev with the prediction code path, then score dev/test with calibrated probabilities.
     pad = tokenizer.pad_token_id or 0
+    forward = torch_forward(model, device, precision)
     scores: dict[str, dict] = {}
-    dev_logits = batched_logits(model, datasets["dev"].to_dict(), pad, device, precision, train_args.eval_batch_size)
+    dev_logits = batched_logits(forward, datasets["dev"].to_dict(), pad, len(LABELS), train_args.eval_batch_size)
     dev_labels = np.asarray(datasets["dev"]["labels"])
     temperature = fit_temperature(dev_logits, dev_labels)
     for name in ("dev", "test"):
         if name not in datasets:
             continue
         logits = dev_logits if name == "dev" else batched_logits(
-            model, datasets[name].to_dict(), pad, device, precision, train_args.eval_batch_size)
+            forward, datasets[name].to_dict(), pad, len(LABELS), train_args.eval_batch_size)
         m = classification_metrics(datasets[name]["labels"], softmax(logits, temperature).argmax(-1), LABELS)
         scores[name] = {"macro_f1": m["macro_f1"], "accuracy": m["accuracy"],
                         "f1": {k: v["f1"] for k, v in m["per_label"].items()}, "n": len(datasets[name])}
