@@ -22,6 +22,11 @@ _AUX = {"has", "have", "had", "was", "were", "is", "are", "also", "has also", "h
 _VERB_RE = re.compile(rf"(?<![\w'’-])({_VERBS})(?![\w'’-])", re.IGNORECASE)
 _ACCORDING_RE = re.compile(r"(?<!\w)(according to|citing|cited by|quoted by|in a statement from|per)\s+(?P<src>[^,;:.!?\"“”]+)",
                            re.IGNORECASE)
+_STOP_RIGHT = {"on", "in", "at", "that", "during", "after", "before", "when", "while", "to", "as", "last", "this",
+               "adding", "told", "of", "for", "with", "from", "earlier", "later", "yesterday", "today", "and"}
+# after the cue: "the" or a capitalised word, then words up to punctuation or a function word
+_INVERTED = re.compile(r"\s+((?:(?:the|a|an)\s+[\w'’.-]+|[A-Z][\w'’.-]*)(?:\s+(?!(?:"
+                       + "|".join(sorted(_STOP_RIGHT)) + r")\b)[\w'’.-]+){0,7})")
 _STOP_LEFT = re.compile(r"[\"“”:;]|(?:^|\s)(?:that|and|but|while|as)\s")
 
 
@@ -68,11 +73,17 @@ def _verb_evidence(sentence: str, m: re.Match[str]) -> Evidence:
     found = _left_source(sentence[: m.start()])
     if found:
         return Evidence(cue=m.group(1), source=_clean(found[0]), cue_start=m.start(1), source_start=found[1])
-    # inversion: '"...," said Zelensky.'
-    right = re.match(r"\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,6})", sentence[m.end():])
+    # inversion, only straight after a quotation: '"...," said Zelensky.' ("and said the party would" is not one)
+    if not sentence[: m.start()].rstrip().endswith(('"', "”", "’", "'")):
+        return Evidence(cue=m.group(1), source=None, cue_start=m.start(1), source_start=None)
+    right = _INVERTED.match(sentence[m.end():])
     if right:
-        return Evidence(cue=m.group(1), source=_clean(right.group(1)), cue_start=m.start(1),
-                        source_start=m.end() + right.start(1))
+        words = right.group(1).split()
+        while words and words[-1].lower() in _STOP_RIGHT:
+            words.pop()
+        if words:
+            return Evidence(cue=m.group(1), source=_clean(" ".join(words)), cue_start=m.start(1),
+                            source_start=m.end() + right.start(1))
     return Evidence(cue=m.group(1), source=None, cue_start=m.start(1), source_start=None)
 
 

@@ -34,3 +34,32 @@ def test_evidence_cue_and_source():
     ev = find_evidence("According to the General Staff of Ukraine's Armed Forces, 40 drones were shot down.")
     assert (ev.cue, ev.source) == ("According to", "the General Staff of Ukraine's Armed Forces")
     assert find_evidence("The war began in 2022.") is None
+
+
+def test_evidence_inversion_only_after_a_quotation():
+    assert find_evidence("The leader called it reckless and said the Democrats would vote no.").source is None
+    assert find_evidence('"It is over," said the Kremlin spokesman.').source == "the Kremlin spokesman"
+
+
+def test_augmentation_swaps_source_kind_and_flips_label():
+    import random
+
+    from sourcetag.training.augment import NON_OFFICIAL_SOURCES, OFFICIAL_SOURCES, swap_source
+
+    lex = compile_lexicon(read_lexicon_text())
+    rng = random.Random(0)
+    text, label = swap_source("The defence ministry said 40 drones were shot down.", "official_statement", lex, rng)
+    assert label == "attributed_claim" and text.endswith(" said 40 drones were shot down.")
+    assert any(text.lower().startswith(s.lower()) for s in NON_OFFICIAL_SOURCES)
+    text, label = swap_source("A local farmer said his herd had died.", "attributed_claim", lex, rng)
+    assert label == "official_statement" and any(text.lower().startswith(s.lower()) for s in OFFICIAL_SOURCES)
+    assert swap_source('"Nobody told us anything," she said.', "attributed_claim", lex, rng) is None
+    assert swap_source("He said the war was over.", "official_statement", lex, rng) is None  # pronoun
+    assert swap_source("It rained.", "unverified_assertion", lex, rng) is None
+    # lexicon and label disagree: the source is left alone
+    assert swap_source("The defence ministry said so.", "attributed_claim", lex, rng) is None
+
+
+def test_evidence_inverted_role_phrases():
+    assert find_evidence('"Go," said a senior official in Kyiv.').source == "a senior official"
+    assert find_evidence('"No," said Ukraine\'s defence minister on Monday.').source == "Ukraine's defence minister"

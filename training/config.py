@@ -60,10 +60,17 @@ class DataArguments:
     train_fraction: float = field(
         default=1.0, metadata={"help": "Use this share of training articles (for learning curves), chosen by seed."}
     )
+    augment_official: float = field(
+        default=0.0,
+        metadata={"help": "Share of sentences with a clear source that also get a copy with the source swapped "
+                          "between official and non-official roles and the label flipped (0 = off)."},
+    )
 
     def __post_init__(self) -> None:
         if not 0 < self.train_fraction <= 1:
             raise ValueError("--train-fraction must be in (0, 1]")
+        if not 0 <= self.augment_official <= 1:
+            raise ValueError("--augment-official must be in [0, 1]")
         parts = [float(x) for x in self.split_fractions.split(",")]
         if len(parts) != 3 or any(p < 0 for p in parts) or abs(sum(parts) - 1) > 1e-6:
             raise ValueError("--split-fractions must be three non-negative numbers summing to 1")

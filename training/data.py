@@ -82,17 +82,42 @@ def class_weights(rows: list[Row]) -> list[float]:
     return w
 
 
-def encode_rows(rows: list[Row], tokenizer, spec: InputSpec, lexicon=None) -> dict[str, list]:
-    """Model inputs (input_ids, attention_mask), labels and lengths for rows in article order."""
+def encode_rows(rows: list[Row], tokenizer, spec: InputSpec, lexicon=None, augment: float = 0.0,
+                seed: int = 0) -> dict[str, list]:
+    """Model inputs (input_ids, attention_mask), labels and lengths for rows in article order.
+
+    With ``augment`` > 0, that share of eligible sentences also gets a source-swapped copy with the flipped label
+    (:mod:`sourcetag.training.augment`), appended after the originals and read with the original neighbours.
+    """
+    from .augment import swap_source
+
     firsts: list[str] = []
     seconds: list[str] | None = [] if (spec.context_window or spec.official_hint) else None
+    labels = [LABEL2ID[r.label] for r in rows]
+    extra: list[tuple[str, str | None, int]] = []
+    rng = random.Random(seed)
     sep = tokenizer.sep_token or "|"
     for art in group_articles(rows):
-        f, s = article_inputs([r.text for r in art], spec, sep, lexicon)
+        texts = [r.text for r in art]
+        f, s = article_inputs(texts, spec, sep, lexicon)
         firsts += f
         if seconds is not None and s is not None:
             seconds += s
+        if augment <= 0:
+            continue
+        if lexicon is None:
+            raise ValueError("augmentation needs the official-role lexicon")
+        for i, r in enumerate(art):
+            swapped = swap_source(r.text, r.label, lexicon, rng)
+            if swapped is None or rng.random() >= augment:
+                continue
+            af, as_ = article_inputs(texts[:i] + [swapped[0]] + texts[i + 1 :], spec, sep, lexicon)
+            extra.append((af[i], as_[i] if as_ is not None else None, LABEL2ID[swapped[1]]))
+    firsts += [e[0] for e in extra]
+    if seconds is not None:
+        seconds += [e[1] or "" for e in extra]
+    labels += [e[2] for e in extra]
     enc = encode(tokenizer, firsts, seconds, spec.max_length)
-    enc["labels"] = [LABEL2ID[r.label] for r in rows]
+    enc["labels"] = labels
     enc["length"] = [len(x) for x in enc["input_ids"]]
     return enc

@@ -109,8 +109,12 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
     model = AutoModelForSequenceClassification.from_pretrained(
         base, num_labels=len(LABELS), id2label=dict(ID2LABEL), label2id=dict(LABEL2ID)
     )
-    datasets = {name: Dataset.from_dict(encode_rows(rows, tokenizer, spec, lexicon))
+    datasets = {name: Dataset.from_dict(encode_rows(
+                    rows, tokenizer, spec, lexicon, augment=data_args.augment_official if name == "train" else 0.0,
+                    seed=train_args.seed))
                 for name, rows in splits.items() if rows}
+    if data_args.augment_official:
+        log(f"augmentation: {len(datasets['train']) - len(splits['train'])} source-swapped training sentences added")
 
     weights = class_weights(splits["train"]) if train_args.class_weights else None
     loss_fn = None
