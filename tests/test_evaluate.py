@@ -38,3 +38,19 @@ def test_baselines(fixture_file):
     assert rules.label("The war began in 2022 after months of tension.") == "unverified_assertion"
     tfidf = TfidfBaseline().fit(rows)
     assert (tfidf.predict(rows) == [LABEL2ID[r.label] for r in rows]).mean() > 0.8
+
+
+def test_ablation_table_mean_and_spread(tmp_path):
+    from sourcetag.eval.ablation import ablation_table
+    from sourcetag.model.labels import LABELS
+
+    dirs = []
+    for k, f1 in enumerate((0.8, 0.9)):
+        d = tmp_path / f"seed{k}"
+        for sub in ("report-test", "report-seeds"):
+            (d / sub).mkdir(parents=True)
+            system = {"macro_f1": f1, "per_label": {name: {"f1": f1} for name in LABELS}}
+            (d / sub / "metrics.json").write_text(json.dumps({"model": "m", "systems": {"m": system}}))
+        dirs.append(d)
+    table = ablation_table([("context", dirs)])
+    assert "| context | 2 | corpus test split | 0.850 ± 0.071 |" in table
