@@ -4,7 +4,7 @@ predict: sourcetag's predictor against transformers' ``pipeline`` on the same fi
 sentences with context; prints sentences/s, the ratio, argmax agreement and the largest probability difference
 against exact fp32, test macro-F1 in both precisions, and the peak resident memory of a fresh prediction process.
 
-train: sentences/s of sourcetag's training set-up (length-grouped batches, bf16 where supported) against the
+train: sentences/s of sourcetag's training set-up (length-grouped batches, auto precision) against the
 Trainer's defaults (random batches, fp32) on the same data and schedule, with the dev macro-F1 each reaches.
 """
 
@@ -129,7 +129,7 @@ def bench_train(args) -> dict:
     torch.set_num_threads(args.threads)
     results = {}
     setups = {
-        "sourcetag (length-grouped, bf16 autocast where supported)": {"length_grouping": True, "precision": "auto"},
+        "sourcetag (length-grouped batches, auto precision)": {"length_grouping": True, "precision": "auto"},
         "Trainer defaults (random batches, fp32)": {"length_grouping": False, "precision": "fp32"},
     }
     for name, opts in setups.items():

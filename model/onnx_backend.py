@@ -1,4 +1,4 @@
-"""ONNX Runtime inference: exact fp32 results, faster than torch fp32 on CPUs without native bf16.
+"""ONNX Runtime inference (``precision="onnx"``): fp32 results identical to torch within 1e-5.
 
 The model is exported once (TorchScript exporter, dynamic batch and sequence axes), its attention, LayerNorm and
 GELU subgraphs fused by ONNX Runtime's transformer optimizer, and cached beside the model (or in
@@ -15,15 +15,6 @@ from pathlib import Path
 import numpy as np
 
 ONNX_FILE = "model.fused.onnx"
-
-
-def onnx_available() -> bool:
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _cache_path(model_dir: Path) -> Path:

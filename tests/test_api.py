@@ -77,8 +77,5 @@ def test_onnx_runtime_path_matches_fp32(model_dir):
     assert list((model_dir / "onnx").glob("*.onnx"))  # cached for the next load
 
 
-def test_auto_precision_is_a_safe_path(model_dir):
-    from sourcetag.model.tagger import cpu_supports_bf16
-
-    tagger = Tagger.load(model_dir)
-    assert tagger.precision == ("bf16" if cpu_supports_bf16() else "onnx")
+def test_auto_precision_is_exact_fp32_on_cpu(model_dir):
+    assert Tagger.load(model_dir, device="cpu").precision == "fp32"
