@@ -6,13 +6,12 @@ import argparse
 import csv
 import io
 import json
-import os
 import re
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
+from .model.records import write_jsonl_atomic, write_text_atomic
 from .readers import FORMATS, Article, InputError, read_inputs
 
 _PRONOUNS = re.compile(r"^(he|she|they|it|we|i|you|his|her|their|the\s+\w+)$", re.IGNORECASE)
@@ -91,18 +90,6 @@ def format_rows(rows: list[dict], fmt: str, labels) -> str:
     return buf.getvalue()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def profile_table(profiles: list[dict], labels, limit: int = 20) -> str:
     short = {"official_statement": "official", "attributed_claim": "attrib.", "unverified_assertion": "unverif.",
              "filler": "filler"}
@@ -167,9 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     if out_path is None:
         sys.stdout.write(text)
     else:
-        write_atomic(out_path, text)
+        write_text_atomic(out_path, text)
     if args.profile:
-        write_atomic(Path(args.profile), "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in profiles))
+        write_jsonl_atomic(Path(args.profile), profiles)
     if not args.quiet:
         print(profile_table(profiles, tagger.labels), file=err)
         where = f" to {out_path}" if out_path else ""

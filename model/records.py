@@ -135,21 +135,25 @@ def group_articles(rows: Iterable[Row]) -> list[list[Row]]:
     return groups
 
 
-def write_jsonl_atomic(path: str | Path, records: Iterable[dict], force: bool = True) -> None:
-    """Write JSON lines to a temporary file beside ``path`` and rename it into place (no partial output)."""
+def write_text_atomic(path: str | Path, text: str, force: bool = True) -> None:
+    """Write ``text`` to a temporary file beside ``path`` and rename it into place (no partial output)."""
     path = Path(path)
     if path.exists() and not force:
         raise FileExistsError(f"{path} exists; pass --force to overwrite")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for rec in records:
-                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_jsonl_atomic(path: str | Path, records: Iterable[dict], force: bool = True) -> None:
+    """Write JSON lines atomically (see :func:`write_text_atomic`)."""
+    write_text_atomic(path, "".join(json.dumps(rec, ensure_ascii=False) + "\n" for rec in records), force)
 
 
 def sha256_file(path: str | Path) -> str:
