@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -38,12 +39,9 @@ def cmd_train(argv: list[str]) -> int:
     parser = HfArgumentParser(CONFIG_CLASSES, prog="sourcetag train",
                               description="Fine-tune a transformer on labelled sentence JSONL.")
     parser.add_argument("--config", help="JSON or TOML file of defaults (flags override it).")
-    cfg_path = None
-    if "--config" in argv:
-        i = argv.index("--config")
-        if i + 1 >= len(argv):
-            parser.error("--config needs a file")
-        cfg_path = argv[i + 1]
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    cfg_path = pre.parse_known_args(argv)[0].config
     if cfg_path:
         cfg = _load_config_file(cfg_path)
         known = {a.dest for a in parser._actions}
@@ -52,7 +50,7 @@ def cmd_train(argv: list[str]) -> int:
             raise SystemExit(f"sourcetag: {cfg_path}: unknown config keys {unknown}")
         parser.set_defaults(**cfg)
     try:
-        *configs, _ = parser.parse_args_into_dataclasses(argv, return_remaining_strings=False)
+        model_args, data_args, train_args, _extra = parser.parse_args_into_dataclasses(argv)
     except ValueError as e:
         print(f"sourcetag train: {e}", file=sys.stderr)
         return 2
@@ -63,7 +61,7 @@ def cmd_train(argv: list[str]) -> int:
     from .training.train import OutputDirError, train
 
     try:
-        train(*configs[:3], command_line=["sourcetag", "train", *argv])
+        train(model_args, data_args, train_args, command_line=["sourcetag", "train", *argv])
     except (DataError, OutputDirError, FileNotFoundError) as e:
         print(f"sourcetag train: {e}", file=sys.stderr)
         return 1

@@ -87,14 +87,21 @@ def _verb_evidence(sentence: str, m: re.Match[str]) -> Evidence:
     return Evidence(cue=m.group(1), source=None, cue_start=m.start(1), source_start=None)
 
 
+def _inside_quotation(sentence: str, pos: int) -> bool:
+    """Whether ``pos`` lies inside quoted speech: the quoted words are the claim, not its attribution."""
+    before = sentence[:pos]
+    curly = before.count("“") - before.count("”")
+    return curly > 0 or before.count('"') % 2 == 1
+
+
 def find_evidence(sentence: str) -> Evidence | None:
     """The first attribution cue in ``sentence`` and its source, or None when there is no cue.
 
     The earliest cue wins: in ``A spokesperson claimed ..., according to The Kyiv Post`` the originating
     speaker is the spokesperson; the outlet only relays it (the guideline's "label by the originating speaker").
     """
-    verb = _VERB_RE.search(sentence)
-    acc = _ACCORDING_RE.search(sentence)
+    verb = next((m for m in _VERB_RE.finditer(sentence) if not _inside_quotation(sentence, m.start())), None)
+    acc = next((m for m in _ACCORDING_RE.finditer(sentence) if not _inside_quotation(sentence, m.start())), None)
     if acc and (verb is None or acc.start() < verb.start()):
         src = _clean(acc.group("src"))
         return Evidence(cue=acc.group(1), source=src or None, cue_start=acc.start(1), source_start=acc.start("src"))

@@ -63,3 +63,10 @@ def test_augmentation_swaps_source_kind_and_flips_label():
 def test_evidence_inverted_role_phrases():
     assert find_evidence('"Go," said a senior official in Kyiv.').source == "a senior official"
     assert find_evidence('"No," said Ukraine\'s defence minister on Monday.').source == "Ukraine's defence minister"
+
+
+def test_evidence_skips_cues_inside_quotations():
+    ev = find_evidence('"He believes that it is better to go to prison," Syrskyi wrote.')
+    assert (ev.cue, ev.source) == ("wrote", "Syrskyi")
+    ev = find_evidence("“They said we would be home by May,” one soldier told the paper.")
+    assert (ev.cue, ev.source) == ("told", "one soldier")

@@ -65,7 +65,7 @@ def test_config_file_and_validation(tmp_path, tiny_base, fixture_file, capsys):
     cfg = tmp_path / "c.toml"
     cfg.write_text('[ModelArguments]\ncontext_window = 0\n[TrainArguments]\nseed = 3\n')
     out = tmp_path / "c"
-    assert run_train(tiny_base, fixture_file, out, "--config", str(cfg)) == 0
+    assert run_train(tiny_base, fixture_file, out, f"--config={cfg}") == 0
     meta = json.loads((out / "sourcetag.json").read_text())
     assert meta["input_spec"]["context_window"] == 0 and meta["config"]["TrainArguments"]["seed"] == 3
     assert run_train(tiny_base, fixture_file, tmp_path / "x", "--context-window", "-1") == 2
