@@ -65,13 +65,10 @@ def bench_predict(args) -> dict:
     max_diff = float(np.abs(p_fast - p_exact).max())
 
     # transformers' pipeline on the same model and the same (sentence, context) inputs
-    enc_inputs = []
-    from ..model.features import article_inputs
+    from ..model.features import inputs_for_articles
 
-    sep = exact.tokenizer.sep_token
-    for a in articles:
-        f, s = article_inputs(a, exact.spec, sep, exact._lexicon)
-        enc_inputs += [{"text": x, "text_pair": y} for x, y in zip(f, s, strict=True)] if s else [{"text": x} for x in f]
+    f, s = inputs_for_articles(articles, exact.spec, exact.tokenizer.sep_token, exact._lexicon)
+    enc_inputs = [{"text": x, "text_pair": y} for x, y in zip(f, s, strict=True)] if s else [{"text": x} for x in f]
     pipe = pipeline("text-classification", model=args.model, device="cpu", top_k=None)
     pipe_sps = {}
     for bs in args.pipeline_batch_sizes:

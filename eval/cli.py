@@ -63,11 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     progress = not args.quiet and sys.stderr.isatty()
     evaluator = Evaluator(rows, name=Path(args.data).stem)
     model_name = f"sourcetag ({tagger.spec.context_window} neighbour(s) of context)"
+    def scores_only(r: dict) -> dict:
+        return {k: v for k, v in r.items() if k not in ("calibration", "probs")}
+
     result = evaluator(tagger, progress)
-    systems = {model_name: {k: v for k, v in result.items() if k not in ("calibration", "probs")}}
-    for name, other in others:
-        r = evaluator(other, progress)
-        systems[name] = {k: v for k, v in r.items() if k not in ("calibration", "probs")}
+    systems = {model_name: scores_only(result)}
+    systems.update((name, scores_only(evaluator(other, progress))) for name, other in others)
     train_rows = None
     if args.train_data and Path(args.train_data).is_file():
         try:

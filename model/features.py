@@ -61,6 +61,20 @@ def article_inputs(
     return firsts, seconds
 
 
+def inputs_for_articles(
+    articles: Sequence[Sequence[str]], spec: InputSpec, sep: str, lexicon: re.Pattern[str] | None = None,
+) -> tuple[list[str], list[str] | None]:
+    """First and second segments for every sentence of several articles, flattened in article order."""
+    firsts: list[str] = []
+    seconds: list[str] | None = [] if (spec.context_window or spec.official_hint) else None
+    for sents in articles:
+        f, s = article_inputs(sents, spec, sep, lexicon)
+        firsts += f
+        if seconds is not None and s is not None:
+            seconds += s
+    return firsts, seconds
+
+
 def encode(tokenizer, firsts: list[str], seconds: list[str] | None, max_length: int) -> dict[str, list]:
     """Tokenize in one batched call; no padding (batches pad themselves) and no token type ids."""
     enc = tokenizer(

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .evidence import Evidence, find_evidence
-from .features import InputSpec, article_inputs, encode
+from .features import InputSpec, encode, inputs_for_articles
 from .labels import LABELS
 from .lexicon import compile_lexicon
 from .paths import METADATA_FILE, default_model_dir
@@ -217,14 +217,7 @@ class Tagger:
     # -- inference -----------------------------------------------------------------------------------------
     def encode_articles(self, articles: Sequence[Sequence[str]]) -> dict[str, list]:
         """Model inputs for pre-split articles, flattened in article order."""
-        firsts: list[str] = []
-        seconds: list[str] | None = [] if (self.spec.context_window or self.spec.official_hint) else None
-        sep = self.tokenizer.sep_token or "|"
-        for sents in articles:
-            f, s = article_inputs(sents, self.spec, sep, self._lexicon)
-            firsts += f
-            if seconds is not None and s is not None:
-                seconds += s
+        firsts, seconds = inputs_for_articles(articles, self.spec, self.tokenizer.sep_token or "|", self._lexicon)
         if not firsts:
             return {"input_ids": [], "attention_mask": []}
         return encode(self.tokenizer, firsts, seconds, self.spec.max_length)

@@ -6,7 +6,7 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from ..model.features import InputSpec, article_inputs, encode
+from ..model.features import InputSpec, article_inputs, encode, inputs_for_articles
 from ..model.labels import LABEL2ID, LABELS
 from ..model.records import DataError, Row, group_articles, read_rows
 from .config import DataArguments
@@ -91,22 +91,16 @@ def encode_rows(rows: list[Row], tokenizer, spec: InputSpec, lexicon=None, augme
     """
     from .augment import swap_source
 
-    firsts: list[str] = []
-    seconds: list[str] | None = [] if (spec.context_window or spec.official_hint) else None
+    sep = tokenizer.sep_token or "|"
+    articles = group_articles(rows)
+    firsts, seconds = inputs_for_articles([[r.text for r in art] for art in articles], spec, sep, lexicon)
     labels = [LABEL2ID[r.label] for r in rows]
     extra: list[tuple[str, str | None, int]] = []
     rng = random.Random(seed)
-    sep = tokenizer.sep_token or "|"
-    for art in group_articles(rows):
+    if augment > 0 and lexicon is None:
+        raise ValueError("augmentation needs the official-role lexicon")
+    for art in articles if augment > 0 else []:
         texts = [r.text for r in art]
-        f, s = article_inputs(texts, spec, sep, lexicon)
-        firsts += f
-        if seconds is not None and s is not None:
-            seconds += s
-        if augment <= 0:
-            continue
-        if lexicon is None:
-            raise ValueError("augmentation needs the official-role lexicon")
         for i, r in enumerate(art):
             swapped = swap_source(r.text, r.label, lexicon, rng)
             if swapped is None or rng.random() >= augment:
