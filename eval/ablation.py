@@ -2,7 +2,8 @@
 
 Each DIR is a trained model with ``report-test/metrics.json`` and ``report-seeds/metrics.json`` (written by
 ``sourcetag evaluate --report``). Several DIRs for one NAME (different seeds) give the mean and the spread
-(standard deviation). ``--card MODEL_DIR`` adds the table to that model's card.
+(standard deviation). ``--card MODEL_DIR`` adds the table to that model's card, ``--report REPORT_DIR`` to an
+evaluation report's report.md (replacing an earlier ablation section), ``--output FILE`` writes it alone.
 """
 
 from __future__ import annotations
@@ -41,26 +42,57 @@ def ablation_table(configs: list[tuple[str, list[Path]]]) -> str:
     return "\n".join(lines)
 
 
+def add_section(path: Path, title: str, section: str) -> None:
+    """Append ``section`` to a Markdown file, replacing an earlier section with the same ``## title``."""
+    from ..model.records import write_text_atomic
+
+    text = path.read_text(encoding="utf-8")
+    head = f"\n## {title}\n"
+    start = text.find(head)
+    if start >= 0:
+        end = text.find("\n## ", start + len(head))
+        text = text[:start] + (text[end:] if end >= 0 else "")
+    write_text_atomic(path, text.rstrip("\n") + "\n" + section)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m sourcetag.eval.ablation", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("configs", nargs="+", metavar="NAME=DIR[,DIR...]")
+    p.add_argument("configs", nargs="*", metavar="NAME=DIR[,DIR...]")
+    p.add_argument("--table", help="use the table in this Markdown file (written earlier with --output) instead")
     p.add_argument("--card", help="model directory whose README.md gets the table")
+    p.add_argument("--report", action="append", default=[],
+                   help="evaluation report directory whose report.md gets the table (repeatable)")
+    p.add_argument("--output", help="also write the table (Markdown) to this file")
+    p.add_argument("--title", default="Ablation", help="section heading (default: Ablation)")
     args = p.parse_args(argv)
+    if bool(args.table) == bool(args.configs):
+        p.error("give NAME=DIR configurations or --table FILE (one of the two)")
     configs = []
     for item in args.configs:
         name, sep, dirs = item.partition("=")
         if not sep:
             p.error(f"expected NAME=DIR[,DIR...], got {item!r}")
         configs.append((name, [Path(d) for d in dirs.split(",")]))
-    table = ablation_table(configs)
+    if args.table:
+        lines = Path(args.table).read_text(encoding="utf-8").splitlines()
+        table = "\n".join(line for line in lines if not line.startswith("# ")).strip()
+    else:
+        table = ablation_table(configs)
     print(table)
+    section = f"\n## {args.title}\n\n{table}\n"
+    if args.output:
+        from ..model.records import write_text_atomic
+
+        write_text_atomic(Path(args.output), f"# {args.title}\n\n{table}\n")
+    for report in args.report:
+        add_section(Path(report) / "report.md", args.title, section)
     if args.card:
         from ..training.card import write_model_card
 
         model_dir = Path(args.card)
         meta = json.loads((model_dir / "sourcetag.json").read_text())
-        write_model_card(model_dir, meta, extra_sections="\n## Ablation\n\n" + table + "\n")
+        write_model_card(model_dir, meta, extra_sections=section)
     return 0
 
 

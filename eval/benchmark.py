@@ -36,6 +36,33 @@ def _articles(path: str, n: int) -> list[list[str]]:
     return out
 
 
+def matmul_gflops(threads: int, dtype_name: str, seconds: float = 1.0) -> float:
+    """Measured GFLOP/s of an encoder-shaped matmul (4,096 tokens x 384 -> 1,536) in one precision."""
+    import torch
+
+    torch.set_num_threads(threads)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    x, w = torch.randn(4096, 384).to(dtype), torch.randn(1536, 384).to(dtype)
+    with torch.inference_mode():
+        for _ in range(3):
+            torch.nn.functional.linear(x, w)
+        n, t = 0, time.perf_counter()
+        while time.perf_counter() - t < seconds:
+            torch.nn.functional.linear(x, w)
+            n += 1
+        elapsed = time.perf_counter() - t
+    return 2 * 4096 * 384 * 1536 * n / elapsed / 1e9
+
+
+def encoder_flops(config, lengths) -> float:
+    """Forward FLOPs of a BERT-style encoder over inputs of the given (padded) token lengths."""
+    d, ff, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    total = 0.0
+    for n in lengths:
+        total += layers * (n * 2 * (4 * d * d + 2 * d * ff) + 2 * 2 * n * n * d)
+    return total
+
+
 def bench_predict(args) -> dict:
     import torch
     from transformers import pipeline
@@ -104,6 +131,18 @@ def bench_predict(args) -> dict:
         if peak_mb <= before / 1024:
             peak_mb = float("nan")
 
+    # What bounds the speed: matmul rate of this CPU and the arithmetic the inputs need.
+    enc = exact.encode_articles(articles)
+    lengths = sorted(len(x) for x in enc["input_ids"])
+    bs = exact.batch_size
+    padded = [max(lengths[i : i + bs]) for i in range(0, n, bs) for _ in lengths[i : i + bs]]
+    flops = encoder_flops(exact.model.config, padded) / n
+    rate = {k: matmul_gflops(args.threads, k) for k in ("fp32", "bf16")}
+    ceiling = max(rate.values()) * 1e9 / flops
+    print(f"  inputs: mean {np.mean(lengths):.1f} tokens; {flops / 1e9:.2f} GFLOP per sentence; matmul "
+          f"{rate['fp32']:.0f} GFLOP/s fp32, {rate['bf16']:.0f} GFLOP/s bf16 -> ceiling {ceiling:.0f} sentences/s "
+          f"= {ceiling / pipe_sps[best_bs]:.2f}x the pipeline", flush=True)
+
     result = {
         "sentences": n, "threads": args.threads, "fast_path": fast.precision,
         "sourcetag_sentences_per_s": round(sps_fast, 1), "sourcetag_fp32_sentences_per_s": round(sps_exact, 1),
@@ -113,6 +152,10 @@ def bench_predict(args) -> dict:
         "argmax_agreement_with_fp32": round(agree, 4), "max_probability_difference": round(max_diff, 4),
         "test_macro_f1_fast": round(f1["fast"], 4), "test_macro_f1_fp32": round(f1["fp32"], 4),
         "peak_rss_fresh_process_mb": round(peak_mb, 1),
+        "mean_tokens_per_input": round(float(np.mean(lengths)), 1), "gflop_per_sentence": round(flops / 1e9, 3),
+        "matmul_gflops_fp32": round(rate["fp32"], 1), "matmul_gflops_bf16": round(rate["bf16"], 1),
+        "compute_ceiling_sentences_per_s": round(ceiling, 1),
+        "compute_ceiling_vs_pipeline": round(ceiling / pipe_sps[best_bs], 2),
     }
     return result
 
@@ -146,7 +189,36 @@ def bench_train(args) -> dict:
             print(f"  {name}: {results[name]}", flush=True)
     a, b = list(results.values())
     results["speedup"] = round(a["train_sentences_per_s"] / b["train_sentences_per_s"], 2)
+    results.update(padding_bound(args))
+    print(f"  tokens computed per epoch: random batches {results['tokens_random_batches']:,}, length-bucketed "
+          f"{results['tokens_bucketed_batches']:,} (real {results['tokens_real']:,}): batching alone can give at "
+          f"most {results['padding_speedup_bound']:.2f}x", flush=True)
     return results
+
+
+def padding_bound(args) -> dict:
+    """Tokens one training epoch pushes through the model: random batches (Trainer default) against sourcetag's
+    length-bucketed order. Their ratio bounds what batching alone can gain (attention cost aside)."""
+    from transformers import AutoTokenizer
+
+    from ..model.features import InputSpec
+    from ..model.paths import resolve_base_model
+    from ..training.config import DataArguments, TrainArguments
+    from ..training.data import LengthBucketedBatchOrder, encode_rows, load_splits
+
+    data_args, bs = DataArguments(train_fraction=args.train_fraction), TrainArguments().batch_size
+    splits, _ = load_splits(data_args, args.seed)
+    tok = AutoTokenizer.from_pretrained(resolve_base_model(None))
+    lengths = [len(x) for x in encode_rows(splits["train"], tok, InputSpec(context_window=args.context_window))["input_ids"]]
+    rng = np.random.default_rng(args.seed)
+
+    def cost(order):
+        return int(sum(len(order[i:i + bs]) * max(lengths[j] for j in order[i:i + bs]) for i in range(0, len(order), bs)))
+
+    random_cost = int(np.mean([cost(list(rng.permutation(len(lengths)))) for _ in range(5)]))
+    bucketed_cost = cost(list(LengthBucketedBatchOrder(lengths, bs, seed=args.seed)))
+    return {"tokens_real": sum(lengths), "tokens_random_batches": random_cost, "tokens_bucketed_batches": bucketed_cost,
+            "padding_speedup_bound": round(random_cost / bucketed_cost, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:

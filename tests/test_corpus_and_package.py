@@ -88,3 +88,27 @@ def test_validator_accepts_short_shared_furniture_and_rejects_leaks(tmp_path):
     (d / "train.jsonl").write_text(text)
     with pytest.raises(DataError, match="idx of article 'a1'"):
         validate(d)
+
+
+def test_growing_the_corpus_keeps_earlier_splits():
+    from sourcetag.model.records import DataError
+    from sourcetag.training.corpus import SourceArticle, assign_splits
+
+    def art(name):
+        return SourceArticle(article=name, style="wire", topic="war", text="", spans=[])
+
+    old = [art(f"a{i:02}") for i in range(20)]
+    texts = {a.article: [f"claim {a.article}"] for a in old}
+    first = assign_splits(old, texts, seed=1)
+    assert set(first.values()) == {"train", "dev", "test"}
+    new = [art(f"b{i:02}") for i in range(20)]
+    texts.update({a.article: [f"claim {a.article}"] for a in new})
+    texts["b00"].append("claim a00")  # b00 repeats a sentence of a00, so it must follow a00
+    grown = assign_splits(old + new, texts, seed=1, keep=first)
+    assert all(grown[a] == s for a, s in first.items())
+    assert grown["b00"] == first["a00"]
+    assert sum(v == "test" for v in grown.values()) == 4  # 10% of 40, topped up by new articles only
+    texts["b01"] = ["claim a01", "claim a02"]
+    clash = {**first, "a01": "train", "a02": "test"}
+    with pytest.raises(DataError, match="share a sentence"):
+        assign_splits(old + new, texts, seed=1, keep=clash)

@@ -54,3 +54,26 @@ def test_ablation_table_mean_and_spread(tmp_path):
         dirs.append(d)
     table = ablation_table([("context", dirs)])
     assert "| context | 2 | corpus test split | 0.850 ± 0.071 |" in table
+
+
+def test_ablation_section_goes_into_report_and_replaces_an_earlier_one(tmp_path):
+    from sourcetag.eval.ablation import main as ablation_main
+    from sourcetag.model.labels import LABELS
+
+    d = tmp_path / "m"
+    for sub in ("report-test", "report-seeds"):
+        (d / sub).mkdir(parents=True)
+        system = {"macro_f1": 0.7, "per_label": {name: {"f1": 0.7} for name in LABELS}}
+        (d / sub / "metrics.json").write_text(json.dumps({"model": "m", "systems": {"m": system}}))
+    report = d / "report-test"
+    (report / "report.md").write_text("# Evaluation report\n\n## Summary\n\ntext\n")
+    ablation_main([f"first={d}", "--report", str(report), "--output", str(tmp_path / "ab.md")])
+    ablation_main([f"second={d}", "--report", str(report)])
+    text = (report / "report.md").read_text()
+    assert text.count("## Ablation") == 1
+    assert "| second |" in text and "| first |" not in text
+    assert text.startswith("# Evaluation report\n\n## Summary\n\ntext\n")
+    assert "| first | 1 | corpus test split | 0.700 |" in (tmp_path / "ab.md").read_text()
+    ablation_main(["--table", str(tmp_path / "ab.md"), "--report", str(report)])  # a table measured earlier
+    text = (report / "report.md").read_text()
+    assert text.count("## Ablation") == 1 and "| first |" in text and "| second |" not in text

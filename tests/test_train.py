@@ -1,4 +1,5 @@
 import json
+import random
 
 import pytest
 from safetensors.torch import load_file
@@ -87,3 +88,21 @@ def test_output_dir_error_type(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(OutputDirError):
         prepare_output_dir(TrainArguments(output_dir=str(tmp_path)))
+
+
+def test_length_bucketed_order_pads_little_and_shuffles_batches():
+    from sourcetag.training.data import LengthBucketedBatchOrder
+
+    rng = random.Random(0)
+    lengths = [rng.randint(3, 120) for _ in range(1000)]
+    order = list(LengthBucketedBatchOrder(lengths, batch_size=32, seed=5))
+    assert sorted(order) == list(range(1000))  # a permutation: every sentence once per epoch
+    batches = [order[i : i + 32] for i in range(0, 1000, 32)]
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    assert padded < 1.1 * sum(lengths)  # random batches of 32 would pad to about 1.9x here
+    widths = [max(lengths[i] for i in b) for b in batches[:-1]]
+    assert widths != sorted(widths) and widths != sorted(widths, reverse=True)  # no long-to-short sweep
+    assert len(batches[-1]) == 1000 % 32  # only the remainder batch is short, and it comes last
+    again = LengthBucketedBatchOrder(lengths, batch_size=32, seed=5)
+    first, second = list(again), list(again)
+    assert first == order and second != first  # seeded per run, different each epoch

@@ -86,11 +86,14 @@ def align(src: SourceArticle) -> tuple[list[dict], dict]:
 
 
 def assign_splits(articles: list[SourceArticle], texts: dict[str, list[str]], seed: int,
-                  fractions=(0.8, 0.1, 0.1)) -> dict[str, str]:
+                  fractions=(0.8, 0.1, 0.1), keep: dict[str, str] | None = None) -> dict[str, str]:
     """Article -> split, ~80/10/10 within each house style, keeping articles that share a binding text together.
 
     ``texts`` holds each article's binding texts (see :func:`binds_articles`): articles sharing one are one unit.
+    ``keep`` maps articles of an earlier build to their split: they stay there (so a grown corpus keeps its test
+    articles comparable), a new article bound to one of them follows it, and only new units fill the targets.
     """
+    keep = keep or {}
     parent = {a.article: a.article for a in articles}
 
     def find(x):
@@ -120,7 +123,19 @@ def assign_splits(articles: list[SourceArticle], texts: dict[str, list[str]], se
         n = sum(len(u) for u in units)
         targets = {"dev": round(fractions[1] * n), "test": round(fractions[2] * n)}
         filled = Counter()
+        fresh = []
         for u in units:
+            kept = {keep[a.article] for a in u if a.article in keep}
+            if len(kept) > 1:
+                raise DataError(f"articles {[a.article for a in u]} share a sentence but sit in splits {sorted(kept)}")
+            if not kept:
+                fresh.append(u)
+                continue
+            split = kept.pop()
+            filled[split] += len(u)
+            for a in u:
+                out[a.article] = split
+        for u in fresh:
             split = "train"
             for cand in ("test", "dev"):
                 if filled[cand] + len(u) <= targets[cand]:
@@ -132,8 +147,15 @@ def assign_splits(articles: list[SourceArticle], texts: dict[str, list[str]], se
     return out
 
 
-def build(source_files: list[Path], out_dir: Path, adjudication: Path | None = None, seed: int = 2026) -> dict:
-    """Write ``articles/*.txt``, ``{train,dev,test}.jsonl`` and ``articles.jsonl`` into ``out_dir``."""
+def build(source_files: list[Path], out_dir: Path, adjudication: Path | None = None, seed: int = 2026,
+          keep_splits: bool = True) -> dict:
+    """Write ``articles/*.txt``, ``{train,dev,test}.jsonl`` and ``articles.jsonl`` into ``out_dir``.
+
+    With ``keep_splits`` (the default), articles listed in an existing ``articles.jsonl`` keep their split.
+    """
+    keep = {}
+    if keep_splits and (out_dir / "articles.jsonl").is_file():
+        keep = {o["article"]: o["split"] for _, o in iter_jsonl(out_dir / "articles.jsonl")}
     sources: list[SourceArticle] = []
     for f in source_files:
         for n, obj in iter_jsonl(f):
@@ -157,7 +179,7 @@ def build(source_files: list[Path], out_dir: Path, adjudication: Path | None = N
         meta.append({"article": src.article, "style": src.style, "topic": src.topic, "sentences": len(rows),
                      "cases": dict(Counter(c for c in info["cases"] if c))})
     texts = {a: [r["text"] for r in rows if binds_articles(r["text"], r["label"])] for a, rows in rows_by_article.items()}
-    splits = assign_splits(sources, texts, seed)
+    splits = assign_splits(sources, texts, seed, keep=keep)
     art_dir = out_dir / "articles"
     art_dir.mkdir(parents=True, exist_ok=True)
     for src in sources:
@@ -253,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="render sources into articles and split files")
     b.add_argument("--data-dir", default="data")
     b.add_argument("--seed", type=int, default=2026)
+    b.add_argument("--reshuffle", action="store_true",
+                   help="assign every article afresh instead of keeping the splits of data/articles.jsonl")
     c = sub.add_parser("check", help="validate the corpus")
     c.add_argument("--data-dir", default="data")
     g = sub.add_parser("agreement", help="Cohen's kappa between the first pass and the second labelling")
@@ -265,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.cmd == "build":
             sources = sorted((data_dir / "source").glob("*.jsonl"))
-            info = build(sources, data_dir, data_dir / "annotation" / "adjudicated.jsonl", args.seed)
+            info = build(sources, data_dir, data_dir / "annotation" / "adjudicated.jsonl", args.seed,
+                         keep_splits=not args.reshuffle)
             print(json.dumps(info))
         summary = validate(data_dir)
     except DataError as e:

@@ -115,3 +115,41 @@ def encode_rows(rows: list[Row], tokenizer, spec: InputSpec, lexicon=None, augme
     enc["labels"] = labels
     enc["length"] = [len(x) for x in enc["input_ids"]]
     return enc
+
+
+class LengthBucketedBatchOrder:
+    """Training order that wastes little compute on padding and keeps batches in random order.
+
+    transformers' ``group_by_length`` sorts each mega-batch of 50 batches from longest to shortest and emits those
+    batches in that order, so every epoch ends on a run of the shortest inputs. Here short inputs are mostly
+    ``filler`` (bylines, "Share", timestamps), and a one-epoch run measured dev macro-F1 0.087 against 0.820
+    for random batches: the model drifts to whatever the last sorted run held. This sampler sorts the same way
+    (random mega-batches, sorted by length within) but then shuffles the order of the batches, so padding stays
+    low while consecutive steps see unrelated lengths. Only the one short remainder batch is kept last.
+
+    It is a sampler of indices for the Trainer's DataLoader: every run of ``batch_size`` consecutive indices is
+    one length-homogeneous batch. Seeded, so two runs with one seed see the same order; each epoch differs.
+    """
+
+    def __init__(self, lengths: list[int], batch_size: int, seed: int, mega_batches: int = 50):
+        self.lengths = list(lengths)
+        self.batch_size = batch_size
+        self.mega = max(1, mega_batches) * batch_size
+        self.rng = random.Random(seed)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self):
+        n = len(self.lengths)
+        order = list(range(n))
+        self.rng.shuffle(order)
+        ranked: list[int] = []
+        for i in range(0, n, self.mega):
+            ranked.extend(sorted(order[i : i + self.mega], key=lambda j: self.lengths[j]))
+        full = n - n % self.batch_size
+        batches = [ranked[i : i + self.batch_size] for i in range(0, full, self.batch_size)]
+        self.rng.shuffle(batches)
+        if full < n:
+            batches.append(ranked[full:])
+        return (i for b in batches for i in b)

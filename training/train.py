@@ -27,7 +27,7 @@ from ..model.records import sha256_file
 from ..model.tagger import batched_logits, resolve_device, resolve_precision, softmax, torch_forward
 from .card import write_model_card
 from .config import DataArguments, ModelArguments, TrainArguments, config_dict
-from .data import class_weights, encode_rows, label_counts, load_splits
+from .data import LengthBucketedBatchOrder, class_weights, encode_rows, label_counts, load_splits
 
 
 class OutputDirError(FileExistsError):
@@ -153,12 +153,19 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
         bf16=precision == "bf16",
         fp16=precision == "fp16",
         use_cpu=device.type == "cpu",
-        train_sampling_strategy="group_by_length" if train_args.length_grouping else "random",
         report_to="none",
         disable_tqdm=False,
         dataloader_num_workers=0,
     )
-    trainer = Trainer(
+    class _Trainer(Trainer):
+        def _get_train_sampler(self, train_dataset=None):
+            if not train_args.length_grouping:
+                return super()._get_train_sampler(train_dataset)
+            ds = train_dataset if train_dataset is not None else self.train_dataset
+            return LengthBucketedBatchOrder([len(x) for x in ds["input_ids"]], self.args.train_batch_size,
+                                            seed=train_args.seed)
+
+    trainer = _Trainer(
         model=model,
         args=targs,
         train_dataset=datasets["train"],
