@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16", "onnx"), default="auto",
                    help="auto: fp32 on CPU (fastest measured there), bf16 on GPU; onnx: ONNX Runtime fp32")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=None, help="default: 32 on CPU, 128 on GPU")
     p.add_argument("--skip-bad", action="store_true", help="report and skip unreadable articles instead of stopping")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no profile table")
