@@ -26,6 +26,13 @@ echo "== evaluating on the five seed articles (real pages, never trained on)"
 $ST evaluate --model "$RUN/model" --data data/seeds.jsonl --compare "sentence alone=$RUN/sentence-alone" \
   --report "$RUN/report-seeds"
 
+if [ -f eval/results/ablation.md ]; then
+  echo "== adding the project's ablation table (eval/results/ablation.md) to the model card and both reports"
+  .venv/bin/python -m sourcetag.eval.ablation --table eval/results/ablation.md \
+    --title "Ablation (3 seeds each, measured by the project; see eval/results/ablation.md)" \
+    --card "$RUN/model" --report "$RUN/report-test" --report "$RUN/report-seeds" > /dev/null
+fi
+
 echo "== tagging seeds/"
 $ST predict --model "$RUN/model" seeds/ -o "$RUN/seeds-predictions.jsonl" --profile "$RUN/seeds-profile.jsonl"
 

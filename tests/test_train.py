@@ -38,7 +38,11 @@ def test_cli_train_refuses_non_empty_output_and_replaces_with_force(tmp_path, ti
     assert run_train(tiny_base, fixture_file, out, "--force") == 1  # not a sourcetag model dir: never deleted
     assert (out / "notes.txt").read_text() == "mine"
     out2 = tmp_path / "m2"
+    capsys.readouterr()
     assert run_train(tiny_base, fixture_file, out2) == 0
+    printed = "".join(capsys.readouterr())
+    assert "epoch 1.00 | dev loss" in printed  # one readable line per epoch ...
+    assert "'eval_loss'" not in printed and "'train_runtime'" not in printed  # ... and no raw Trainer dicts
     assert run_train(tiny_base, fixture_file, out2, "--force", "--make-default") == 0
     from sourcetag.model.paths import default_model_dir
 

@@ -83,6 +83,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
         AutoTokenizer,
         DataCollatorWithPadding,
         EarlyStoppingCallback,
+        ProgressCallback,
         Trainer,
         TrainerCallback,
         TrainingArguments,
@@ -124,6 +125,12 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
         def loss_fn(outputs, labels, num_items_in_batch=None):
             logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
             return torch.nn.functional.cross_entropy(logits.float(), labels, weight=w.to(logits.device))
+
+    class Progress(ProgressCallback):
+        """The Trainer's progress bars without its raw metrics dicts (DevLine prints one readable line instead)."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            pass
 
     class DevLine(TrainerCallback):
         def on_evaluate(self, args, state, control, metrics=None, **kwargs):
@@ -176,6 +183,8 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
         compute_loss_func=loss_fn,
         callbacks=[EarlyStoppingCallback(early_stopping_patience=train_args.patience), DevLine()],
     )
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(Progress())
     resume = train_args.resume_from
     if resume == "last":
         resume = _last_checkpoint(out)
