@@ -47,11 +47,11 @@ class DataArguments:
     train_file: str | None = field(default=None, metadata={"help": "Training sentences (default: DATA_DIR/train.jsonl)."})
     dev_file: str | None = field(
         default=None,
-        metadata={"help": "Dev sentences (default: DATA_DIR/dev.jsonl if present, else split off TRAIN_FILE by article)."},
+        metadata={"help": "Dev sentences (default: DATA_DIR/dev.jsonl when --train-file is not given, else split off TRAIN_FILE by article)."},
     )
     test_file: str | None = field(
         default=None,
-        metadata={"help": "Test sentences (default: DATA_DIR/test.jsonl if present, else split off TRAIN_FILE by article)."},
+        metadata={"help": "Test sentences (default: DATA_DIR/test.jsonl when --train-file is not given, else split off TRAIN_FILE by article)."},
     )
     split_fractions: str = field(
         default="0.8,0.1,0.1",
