@@ -14,6 +14,7 @@ import statistics
 from pathlib import Path
 
 from ..model.labels import LABELS
+from ..model.records import write_text_atomic
 
 SETS = (("report-test", "corpus test split"), ("report-seeds", "seed articles (real pages)"))
 
@@ -44,8 +45,6 @@ def ablation_table(configs: list[tuple[str, list[Path]]]) -> str:
 
 def add_section(path: Path, title: str, section: str) -> None:
     """Append ``section`` to a Markdown file, replacing an earlier section with the same ``## title``."""
-    from ..model.records import write_text_atomic
-
     text = path.read_text(encoding="utf-8")
     head = f"\n## {title}\n"
     start = text.find(head)
@@ -82,8 +81,6 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     section = f"\n## {args.title}\n\n{table}\n"
     if args.output:
-        from ..model.records import write_text_atomic
-
         write_text_atomic(Path(args.output), f"# {args.title}\n\n{table}\n")
     for report in args.report:
         add_section(Path(report) / "report.md", args.title, section)

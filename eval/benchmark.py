@@ -81,6 +81,15 @@ def matmul_gflops(threads: int, dtype_name: str, seconds: float = 1.0) -> float:
     return 2 * 4096 * 384 * 1536 * n / elapsed / 1e9
 
 
+def padded_widths(lengths: list[int], order: list[int], batch_size: int) -> list[int]:
+    """Per input, the width its batch is padded to when ``order`` is cut into batches of ``batch_size``."""
+    out = []
+    for i in range(0, len(order), batch_size):
+        batch = order[i : i + batch_size]
+        out += [max(lengths[j] for j in batch)] * len(batch)
+    return out
+
+
 def encoder_flops(config, lengths) -> float:
     """Forward FLOPs of a BERT-style encoder over inputs of the given (padded) token lengths."""
     d, ff, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
@@ -156,10 +165,8 @@ def bench_predict(args) -> dict:
 
     # What bounds the speed: matmul rate of this CPU and the arithmetic the inputs need.
     enc = exact.encode_articles(articles)
-    lengths = sorted(len(x) for x in enc["input_ids"])
-    bs = exact.batch_size
-    padded = [max(lengths[i : i + bs]) for i in range(0, n, bs) for _ in lengths[i : i + bs]]
-    flops = encoder_flops(exact.model.config, padded) / n
+    lengths = sorted(len(x) for x in enc["input_ids"])  # the predictor's own order (batched_logits sorts by length)
+    flops = encoder_flops(exact.model.config, padded_widths(lengths, list(range(n)), exact.batch_size)) / n
     rate = {k: matmul_gflops(args.threads, k) for k in ("fp32", "bf16")}
     ceiling = max(rate.values()) * 1e9 / flops
     print(f"  inputs: mean {np.mean(lengths):.1f} tokens; {flops / 1e9:.2f} GFLOP per sentence; matmul "
@@ -232,11 +239,11 @@ def padding_savings(args) -> dict:
     data_args, bs = DataArguments(train_fraction=args.train_fraction), TrainArguments().batch_size
     splits, _ = load_splits(data_args, args.seed)
     tok = AutoTokenizer.from_pretrained(resolve_base_model(ModelArguments().base_model))
-    lengths = [len(x) for x in encode_rows(splits["train"], tok, InputSpec(context_window=args.context_window))["input_ids"]]
+    lengths = encode_rows(splits["train"], tok, InputSpec(context_window=args.context_window))["length"]
     rng = np.random.default_rng(args.seed)
 
     def cost(order):
-        return int(sum(len(order[i:i + bs]) * max(lengths[j] for j in order[i:i + bs]) for i in range(0, len(order), bs)))
+        return sum(padded_widths(lengths, order, bs))
 
     random_cost = int(np.mean([cost(list(rng.permutation(len(lengths)))) for _ in range(5)]))
     bucketed_cost = cost(list(LengthBucketedBatchOrder(lengths, bs, seed=args.seed)))
