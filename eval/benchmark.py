@@ -3,6 +3,8 @@
 predict: sourcetag's predictor against transformers' ``pipeline`` on the same fine-tuned model and the same
 sentences with context; prints sentences/s, the ratio, argmax agreement and the largest probability difference
 against exact fp32, test macro-F1 in both precisions, and the peak resident memory of a fresh prediction process.
+Then what bounds the speed: a profile of the predictor (share of time per operator), the arithmetic per sentence,
+this CPU's matmul rate in fp32, bf16 and fp16, the ceiling that rate allows, and the rate a 5x speed-up would need.
 
 train: sentences/s of sourcetag's training set-up (length-grouped batches, auto precision) against the
 Trainer's defaults (random batches, fp32) on the same data and schedule, with the dev macro-F1 each reaches.
@@ -68,7 +70,7 @@ def matmul_gflops(threads: int, dtype_name: str, seconds: float = 1.0) -> float:
     import torch
 
     torch.set_num_threads(threads)
-    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[dtype_name]
     x, w = torch.randn(4096, 384).to(dtype), torch.randn(1536, 384).to(dtype)
     with torch.inference_mode():
         for _ in range(3):
@@ -79,6 +81,22 @@ def matmul_gflops(threads: int, dtype_name: str, seconds: float = 1.0) -> float:
             n += 1
         elapsed = time.perf_counter() - t
     return 2 * 4096 * 384 * 1536 * n / elapsed / 1e9
+
+
+def profile_top_ops(fn, k: int = 6) -> tuple[list[tuple[str, float]], float]:
+    """Run ``fn`` under torch's profiler: the ``k`` operators with most self CPU time, each as (name, share of the
+    wall time), and the share of the wall time spent inside torch operators at all (the rest is Python,
+    tokenization and batching)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        t = time.perf_counter()
+        fn()
+        wall_us = (time.perf_counter() - t) * 1e6
+    events = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
+    events.sort(key=lambda e: e.self_cpu_time_total, reverse=True)
+    in_torch = sum(e.self_cpu_time_total for e in events) / wall_us
+    return [(e.key, e.self_cpu_time_total / wall_us) for e in events[:k]], in_torch
 
 
 def padded_widths(lengths: list[int], order: list[int], batch_size: int) -> list[int]:
@@ -167,11 +185,16 @@ def bench_predict(args) -> dict:
     enc = exact.encode_articles(articles)
     lengths = sorted(len(x) for x in enc["input_ids"])  # the predictor's own order (batched_logits sorts by length)
     flops = encoder_flops(exact.model.config, padded_widths(lengths, list(range(n)), exact.batch_size)) / n
-    rate = {k: matmul_gflops(args.threads, k) for k in ("fp32", "bf16")}
+    rate = {k: matmul_gflops(args.threads, k) for k in ("fp32", "bf16", "fp16")}
     ceiling = max(rate.values()) * 1e9 / flops
+    needed = 5 * pipe_sps[best_bs] * flops / 1e9
+    top, in_torch = profile_top_ops(lambda: fast.predict_proba(articles[: max(1, len(articles) // 4)]))
+    print(f"  profile of the predictor ({fast.precision}, a quarter of the articles): torch operators "
+          f"{in_torch:.0%} of wall time; " + ", ".join(f"{name} {share:.0%}" for name, share in top), flush=True)
     print(f"  inputs: mean {np.mean(lengths):.1f} tokens; {flops / 1e9:.2f} GFLOP per sentence; matmul "
-          f"{rate['fp32']:.0f} GFLOP/s fp32, {rate['bf16']:.0f} GFLOP/s bf16 -> ceiling {ceiling:.0f} sentences/s "
-          f"= {ceiling / pipe_sps[best_bs]:.2f}x the pipeline", flush=True)
+          + ", ".join(f"{rate[k]:.0f} GFLOP/s {k}" for k in rate)
+          + f" -> ceiling {ceiling:.0f} sentences/s = {ceiling / pipe_sps[best_bs]:.2f}x the pipeline; "
+          f"5x the pipeline would need {needed:.0f} GFLOP/s", flush=True)
 
     result = {
         "sentences": n, "threads": args.threads, "fast_path": fast.precision,
@@ -183,7 +206,10 @@ def bench_predict(args) -> dict:
         "test_macro_f1_fast": round(f1["fast"], 4), "test_macro_f1_fp32": round(f1["fp32"], 4),
         "peak_rss_fresh_process_mb": round(peak_mb, 1),
         "mean_tokens_per_input": round(float(np.mean(lengths)), 1), "gflop_per_sentence": round(flops / 1e9, 3),
-        "matmul_gflops_fp32": round(rate["fp32"], 1), "matmul_gflops_bf16": round(rate["bf16"], 1),
+        **{f"matmul_gflops_{k}": round(v, 1) for k, v in rate.items()},
+        "gflops_needed_for_5x": round(needed, 1),
+        "profile_torch_share_of_wall": round(in_torch, 3),
+        "profile_top_ops": {name: round(share, 3) for name, share in top},
         "compute_ceiling_sentences_per_s": round(ceiling, 1),
         "compute_ceiling_vs_pipeline": round(ceiling / pipe_sps[best_bs], 2),
     }
