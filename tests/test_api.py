@@ -77,5 +77,28 @@ def test_onnx_runtime_path_matches_fp32(model_dir):
     assert list((model_dir / "onnx").glob("*.onnx"))  # cached for the next load
 
 
-def test_auto_precision_is_exact_fp32_on_cpu(model_dir):
+def test_auto_precision_on_cpu_is_bf16_only_with_amx(model_dir, monkeypatch):
+    from sourcetag.model import tagger as tagger_module
+
+    monkeypatch.setattr(tagger_module, "cpu_has_fast_bf16", lambda: False)
     assert Tagger.load(model_dir, device="cpu").precision == "fp32"
+    monkeypatch.setattr(tagger_module, "cpu_has_fast_bf16", lambda: True)
+    fast = Tagger.load(model_dir, device="cpu")
+    assert fast.precision == "bf16"
+    assert Tagger.load(model_dir, device="cpu", precision="fp32").precision == "fp32"  # the flag forces exact fp32
+    articles = [["The ministry said the port reopened.", "“Ships are moving again.", "READ MORE: Other story"]]
+    exact = Tagger.load(model_dir, precision="fp32").predict_proba(articles)
+    np.testing.assert_allclose(fast.predict_proba(articles), exact, atol=0.05)
+
+
+def test_cpu_bf16_probe_agrees_with_the_cpu_flags():
+    from pathlib import Path
+
+    from sourcetag.model.tagger import cpu_has_fast_bf16
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        pytest.skip("no /proc/cpuinfo to compare with")
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.read_text().splitlines()
+                  if line.startswith("flags")), [])
+    assert cpu_has_fast_bf16() == ("amx_tile" in flags and "avx512_bf16" in flags)
