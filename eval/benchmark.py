@@ -13,6 +13,7 @@ Trainer's defaults (random batches, fp32) on the same data and schedule, with th
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
@@ -140,8 +141,21 @@ def bench_predict(args) -> dict:
         out = fn(articles)
         return out, n / (time.perf_counter() - t)
 
-    p_fast, sps_fast = timed(fast.predict_proba)
     p_exact, sps_exact = timed(exact.predict_proba)
+    # every path the predictor offers, so that the choice of ``auto`` on this hardware is visible
+    paths = {"fp32": (p_exact, sps_exact)}
+    for name in ("bf16", "onnx"):
+        if name == "onnx" and importlib.util.find_spec("onnxruntime") is None:
+            continue
+        paths[name] = timed(Tagger.load(args.model, precision=name).predict_proba)
+    path_rows = {}
+    for name, (probs, sps) in paths.items():
+        path_rows[name] = {"sentences_per_s": round(sps, 1),
+                           "argmax_agreement_with_fp32": round(float((probs.argmax(1) == p_exact.argmax(1)).mean()), 4),
+                           "max_probability_difference": round(float(np.abs(probs - p_exact).max()), 4)}
+        print(f"  sourcetag {name}: {sps:.1f} sentences/s, agreement with fp32 "
+              f"{path_rows[name]['argmax_agreement_with_fp32']:.4f}", flush=True)
+    p_fast, sps_fast = paths[fast.precision] if fast.precision in paths else timed(fast.predict_proba)
     agree = float((p_fast.argmax(1) == p_exact.argmax(1)).mean())
     max_diff = float(np.abs(p_fast - p_exact).max())
 
@@ -202,6 +216,7 @@ def bench_predict(args) -> dict:
         "pipeline_best_batch_size": best_bs, "pipeline_sentences_per_s": round(pipe_sps[best_bs], 1),
         "speedup_vs_pipeline": round(sps_fast / pipe_sps[best_bs], 2),
         "speedup_fp32_vs_pipeline": round(sps_exact / pipe_sps[best_bs], 2),
+        "paths": path_rows,
         "argmax_agreement_with_fp32": round(agree, 4), "max_probability_difference": round(max_diff, 4),
         "test_macro_f1_fast": round(f1["fast"], 4), "test_macro_f1_fp32": round(f1["fp32"], 4),
         "peak_rss_fresh_process_mb": round(peak_mb, 1),
