@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--review-threshold", type=float, default=0.6,
                    help="flag needs_review when the top probability is below this (default 0.6)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16", "onnx"), default="auto",
-                   help="auto: bf16 on GPU and on CPUs with AMX, fp32 on other CPUs (fastest measured there); fp32 forces exact fp32; onnx: ONNX Runtime fp32")
+                   help="auto: bf16 on GPU and on CPUs with AMX; on other CPUs ONNX Runtime fp32 when installed, else torch fp32; fp32 forces exact torch fp32")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--batch-size", type=int, default=None, help="default: 32 on CPU, 128 on GPU")
     p.add_argument("--skip-bad", action="store_true", help="report and skip unreadable articles instead of stopping")

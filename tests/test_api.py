@@ -77,18 +77,27 @@ def test_onnx_runtime_path_matches_fp32(model_dir):
     assert list((model_dir / "onnx").glob("*.onnx"))  # cached for the next load
 
 
-def test_auto_precision_on_cpu_is_bf16_only_with_amx(model_dir, monkeypatch):
+def test_auto_precision_on_cpu(model_dir, monkeypatch):
+    """bf16 with AMX; else ONNX Runtime when installed and the model is loaded from a directory; else fp32."""
     from sourcetag.model import tagger as tagger_module
 
+    articles = [["The ministry said the port reopened.", "“Ships are moving again.", "READ MORE: Other story"]]
+    exact = Tagger.load(model_dir, precision="fp32").predict_proba(articles)
     monkeypatch.setattr(tagger_module, "cpu_has_fast_bf16", lambda: False)
+    monkeypatch.setattr(tagger_module, "onnx_runtime_installed", lambda: False)
     assert Tagger.load(model_dir, device="cpu").precision == "fp32"
+    if tagger_module.importlib.util.find_spec("onnxruntime"):
+        monkeypatch.setattr(tagger_module, "onnx_runtime_installed", lambda: True)
+        onnx = Tagger.load(model_dir, device="cpu")
+        assert onnx.precision == "onnx"
+        np.testing.assert_allclose(onnx.predict_proba(articles), exact, atol=1e-4)
+        in_memory = Tagger.load(model_dir, precision="fp32")
+        assert Tagger(in_memory.model, in_memory.tokenizer, in_memory.metadata).precision == "fp32"  # no file to export
     monkeypatch.setattr(tagger_module, "cpu_has_fast_bf16", lambda: True)
     fast = Tagger.load(model_dir, device="cpu")
     assert fast.precision == "bf16"
-    assert Tagger.load(model_dir, device="cpu", precision="fp32").precision == "fp32"  # the flag forces exact fp32
-    articles = [["The ministry said the port reopened.", "“Ships are moving again.", "READ MORE: Other story"]]
-    exact = Tagger.load(model_dir, precision="fp32").predict_proba(articles)
     np.testing.assert_allclose(fast.predict_proba(articles), exact, atol=0.05)
+    assert Tagger.load(model_dir, device="cpu", precision="fp32").precision == "fp32"  # the flag forces exact fp32
 
 
 def test_cpu_bf16_probe_agrees_with_the_cpu_flags():
@@ -102,3 +111,21 @@ def test_cpu_bf16_probe_agrees_with_the_cpu_flags():
     flags = next((line.split(":", 1)[1].split() for line in cpuinfo.read_text().splitlines()
                   if line.startswith("flags")), [])
     assert cpu_has_fast_bf16() == ("amx_tile" in flags and "avx512_bf16" in flags)
+
+
+def test_auto_falls_back_to_fp32_when_the_onnx_path_fails(model_dir, monkeypatch):
+    from sourcetag.model import onnx_backend
+    from sourcetag.model import tagger as tagger_module
+
+    def broken(model_dir, threads=None):
+        raise RuntimeError("exporter cannot trace this model")
+
+    monkeypatch.setattr(tagger_module, "cpu_has_fast_bf16", lambda: False)
+    monkeypatch.setattr(tagger_module, "onnx_runtime_installed", lambda: True)
+    monkeypatch.setattr(onnx_backend, "OnnxRunner", broken)
+    with pytest.warns(UserWarning, match="ONNX Runtime path unavailable"):
+        tagger = Tagger.load(model_dir, device="cpu")
+    assert tagger.precision == "fp32"
+    assert tagger.predict_proba([["Police said two men were arrested."]]).shape == (1, 4)
+    with pytest.raises(RuntimeError, match="cannot trace"):
+        Tagger.load(model_dir, device="cpu", precision="onnx")
