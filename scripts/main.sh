@@ -29,7 +29,7 @@ $ST evaluate --model "$RUN/model" --data data/seeds.jsonl --compare "sentence al
 if [ -f eval/results/ablation.md ]; then
   echo "== adding the project's ablation table (eval/results/ablation.md) to the model card and both reports"
   .venv/bin/python -m sourcetag.eval.ablation --table eval/results/ablation.md \
-    --title "Ablation (3 seeds each, measured by the project; see eval/results/ablation.md)" \
+    --title "Ablation (measured by the project; seeds per row in the table; see eval/results/ablation.md)" \
     --card "$RUN/model" --report "$RUN/report-test" --report "$RUN/report-seeds" > /dev/null
 fi
 
