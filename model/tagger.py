@@ -77,7 +77,7 @@ def cpu_has_fast_bf16() -> bool:
     """Whether this CPU multiplies bf16 matrices faster than fp32: Intel AMX tiles with BF16 support.
 
     AVX512-BF16 alone is not enough: on the project's 2-core machines (AVX512-BF16, no AMX exposed) an
-    encoder-shaped bf16 matmul ran at 150 GFLOP/s against 260 for fp32.
+    encoder-shaped bf16 matmul ran at 162 GFLOP/s against 289 for fp32.
     """
     probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
     try:
@@ -98,8 +98,8 @@ def resolve_precision(precision: str, device: torch.device, onnx_ok: bool = Fals
     else ONNX Runtime's fused fp32 graph when the ``onnx`` extra is installed and the model was loaded from a
     directory (``onnx_ok``; the graph is exported there once); else torch fp32. All CPU paths use length-bucketed
     batches. Measured on the project's 2-core machines (AVX512-BF16 without AMX, torch 2.13, 2,000 sentences with
-    context, `python -m sourcetag.eval.benchmark predict`): ONNX Runtime 124.0 sentences/s, torch fp32 118.2, bf16
-    autocast 82.0; ONNX Runtime gave the same labels as fp32 (largest probability difference below 1e-4), and
+    context, `python -m sourcetag.eval.benchmark predict`): ONNX Runtime 133.1 sentences/s, torch fp32 125.8, bf16
+    autocast 82.7; ONNX Runtime gave the same labels as fp32 (largest probability difference below 1e-4), and
     while another job shared the two cores it ran at 62-64 against 27-30 for torch. Dynamic int8 is never used:
     it changed about 10% of a fine-tuned model's labels. ``fp32`` forces exact torch fp32 anywhere.
     """
