@@ -83,10 +83,11 @@ def test_auto_precision_on_cpu(model_dir, monkeypatch):
 
     articles = [["The ministry said the port reopened.", "“Ships are moving again.", "READ MORE: Other story"]]
     exact = Tagger.load(model_dir, precision="fp32").predict_proba(articles)
+    onnx_installed = tagger_module.onnx_runtime_installed()
     monkeypatch.setattr(tagger_module, "cpu_has_fast_bf16", lambda: False)
     monkeypatch.setattr(tagger_module, "onnx_runtime_installed", lambda: False)
     assert Tagger.load(model_dir, device="cpu").precision == "fp32"
-    if tagger_module.importlib.util.find_spec("onnxruntime"):
+    if onnx_installed:
         monkeypatch.setattr(tagger_module, "onnx_runtime_installed", lambda: True)
         onnx = Tagger.load(model_dir, device="cpu")
         assert onnx.precision == "onnx"
