@@ -22,6 +22,25 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_addoption(parser):
+    parser.addoption("--break-loss", action="store_true",
+                     help="Sabotage check: every cross-entropy loss returns zero (no gradient); the suite must fail.")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _broken_loss(request):
+    """With --break-loss, training gets a loss of zero, so tests that check learning must go red."""
+    if not request.config.getoption("--break-loss"):
+        yield
+        return
+    import torch
+
+    real = torch.nn.functional.cross_entropy
+    torch.nn.functional.cross_entropy = lambda *a, **k: real(*a, **k) * 0.0
+    yield
+    torch.nn.functional.cross_entropy = real
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCETAG_HOME", str(tmp_path / "sourcetag-home"))
@@ -33,13 +52,11 @@ def fixture_file() -> Path:
     return FIXTURES / "sentences.jsonl"
 
 
-@pytest.fixture(scope="session")
-def tiny_base(tmp_path_factory, fixture_file) -> Path:
-    """A directory holding a tiny random BertModel and a WordPiece tokenizer trained on the fixture."""
+def build_tiny_base(texts: list[str], out: Path) -> Path:
+    """Save a tiny random BertModel and a WordPiece tokenizer trained on ``texts`` into ``out``."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
-    texts = [json.loads(line)["text"] for line in fixture_file.read_text(encoding="utf-8").splitlines()]
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
@@ -51,7 +68,6 @@ def tiny_base(tmp_path_factory, fixture_file) -> Path:
     )
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
                                    sep_token="[SEP]", mask_token="[MASK]")
-    out = tmp_path_factory.mktemp("tiny-base")
     fast.save_pretrained(out)
     config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=256)
@@ -60,6 +76,16 @@ def tiny_base(tmp_path_factory, fixture_file) -> Path:
     torch.manual_seed(0)
     BertModel(config).save_pretrained(out)
     return out
+
+
+def fixture_texts(path: Path) -> list[str]:
+    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory, fixture_file) -> Path:
+    """A directory holding a tiny random BertModel and a WordPiece tokenizer trained on the fixture."""
+    return build_tiny_base(fixture_texts(fixture_file), tmp_path_factory.mktemp("tiny-base"))
 
 
 @pytest.fixture(scope="session")
