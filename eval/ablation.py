@@ -1,7 +1,8 @@
 """Ablation table from evaluation reports: ``python -m sourcetag.eval.ablation NAME=DIR[,DIR...] ...``.
 
 Each DIR is a trained model with ``report-test/metrics.json`` and ``report-seeds/metrics.json`` (written by
-``sourcetag evaluate --report``). Several DIRs for one NAME (different seeds) give the mean and the spread
+``sourcetag evaluate --report``), and ``report-realdev/metrics.json`` for real-dev (``../shared/real-dev``): a set
+is a column of the table when every DIR has it. Several DIRs for one NAME (different seeds) give the mean and the spread
 (standard deviation). ``--card MODEL_DIR`` adds the table to that model's card, ``--report REPORT_DIR`` to an
 evaluation report's report.md (replacing an earlier ablation section), ``--output FILE`` writes it alone.
 """
@@ -16,7 +17,9 @@ from pathlib import Path
 from ..model.labels import LABELS
 from ..model.records import write_text_atomic
 
-SETS = (("report-test", "corpus test split"), ("report-seeds", "seed articles (real pages)"))
+SETS = (("report-test", "corpus test split"), ("report-seeds", "seed articles (real pages)"),
+        ("report-realdev", "real-dev (16 real pages)"))
+REQUIRED = ("report-test", "report-seeds")
 
 
 def _stat(values: list[float]) -> str:
@@ -31,6 +34,8 @@ def ablation_table(configs: list[tuple[str, list[Path]]]) -> str:
     lines = [head, "|---|---:|---|---:|" + "---:|" * len(LABELS)]
     for name, dirs in configs:
         for sub, label in SETS:
+            if sub not in REQUIRED and not all((d / sub / "metrics.json").is_file() for d in dirs):
+                continue
             metrics = []
             for d in dirs:
                 path = d / sub / "metrics.json"

@@ -56,6 +56,25 @@ def test_ablation_table_mean_and_spread(tmp_path):
     assert "| context | 2 | corpus test split | 0.850 ± 0.071 |" in table
 
 
+def test_ablation_table_has_real_dev_rows_only_when_every_model_has_them(tmp_path):
+    from sourcetag.eval.ablation import ablation_table
+    from sourcetag.model.labels import LABELS
+
+    dirs = []
+    for k in range(2):
+        d = tmp_path / f"seed{k}"
+        for sub in ("report-test", "report-seeds", "report-realdev"):
+            (d / sub).mkdir(parents=True)
+            f1 = 0.6 if sub == "report-realdev" else 0.9
+            system = {"macro_f1": f1, "per_label": {name: {"f1": f1} for name in LABELS}}
+            (d / sub / "metrics.json").write_text(json.dumps({"model": "m", "systems": {"m": system}}))
+        dirs.append(d)
+    assert "| both | 2 | real-dev (16 real pages) | 0.600 ± 0.000 |" in ablation_table([("both", dirs)])
+    (dirs[1] / "report-realdev" / "metrics.json").unlink()
+    table = ablation_table([("one", dirs)])
+    assert "real-dev" not in table and "| one | 2 | seed articles (real pages) | 0.900 ± 0.000 |" in table
+
+
 def test_ablation_section_goes_into_report_and_replaces_an_earlier_one(tmp_path):
     from sourcetag.eval.ablation import main as ablation_main
     from sourcetag.model.labels import LABELS
