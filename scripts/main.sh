@@ -25,6 +25,12 @@ $ST evaluate --model "$RUN/model" --data data/test.jsonl --compare "sentence alo
 echo "== evaluating on the five seed articles (real pages, never trained on)"
 $ST evaluate --model "$RUN/model" --data data/seeds.jsonl --compare "sentence alone=$RUN/sentence-alone" \
   --report "$RUN/report-seeds"
+REAL_DEV=../shared/real-dev/gold.jsonl
+if [ -f "$REAL_DEV" ]; then
+  echo "== evaluating on real-dev ($REAL_DEV: 16 labelled real pages, measurement only, never trained on)"
+  $ST evaluate --model "$RUN/model" --data "$REAL_DEV" --compare "sentence alone=$RUN/sentence-alone" \
+    --report "$RUN/report-realdev"
+fi
 
 if [ -f eval/results/ablation.md ]; then
   echo "== adding the project's ablation table (eval/results/ablation.md) to the model card and both reports"
@@ -41,6 +47,6 @@ cat <<MSG
 
 Done in $(( (end - start) / 60 )) min $(( (end - start) % 60 )) s (training $(( (trained - start) / 60 )) min).
   trained model:      $(cd "$RUN/model" && pwd) (now the default for 'sourcetag predict' and 'sourcetag evaluate')
-  evaluation reports: $RUN/report-test/report.md, $RUN/report-seeds/report.md
+  evaluation reports: $RUN/report-test/report.md, $RUN/report-seeds/report.md, $RUN/report-realdev/report.md
   seed predictions:   $RUN/seeds-predictions.jsonl (profiles: $RUN/seeds-profile.jsonl)
 MSG
