@@ -53,15 +53,24 @@ def fixture_file() -> Path:
 
 
 def build_tiny_base(texts: list[str], out: Path) -> Path:
-    """Save a tiny random BertModel and a WordPiece tokenizer trained on ``texts`` into ``out``."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    """Save a tiny random BertModel and a WordPiece tokenizer for ``texts`` into ``out``.
+
+    The vocabulary is every word and character of ``texts`` in sorted order (no trained merges), so the same
+    texts always give the same token ids: tests that assert what the model learns do not depend on how a
+    tokenizer trainer breaks ties.
+    """
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre = pre_tokenizers.BertPreTokenizer()
+    words = {w for t in texts for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(t))}
+    chars = {c for w in words for c in w}
     special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=300, special_tokens=special))
+    pieces = special + sorted(words | chars) + sorted(f"##{c}" for c in chars)
+    tok = Tokenizer(models.WordPiece({p: i for i, p in enumerate(pieces)}, unk_token="[UNK]"))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
