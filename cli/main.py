@@ -1,4 +1,4 @@
-"""The ``sourcetag`` command: ``train``, ``evaluate``, ``predict``. Each is a thin layer over the library."""
+"""The ``sourcetag`` command: ``train``, ``evaluate``, ``predict``, ``view``. Each is a thin layer over the library."""
 
 from __future__ import annotations
 
@@ -90,10 +90,17 @@ def cmd_predict(argv: list[str]) -> int:
     return predict_main(argv)
 
 
+def cmd_view(argv: list[str]) -> int:
+    from .view import main as view_main
+
+    return view_main(argv)
+
+
 COMMANDS = {
     "train": (cmd_train, "fine-tune a model on labelled sentences"),
     "evaluate": (cmd_evaluate, "report a model's quality against baselines"),
     "predict": (cmd_predict, "label the sentences of new articles"),
+    "view": (cmd_view, "an HTML page of predictions, every sentence highlighted by its label"),
 }
 
 

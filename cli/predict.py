@@ -6,15 +6,13 @@ import argparse
 import csv
 import io
 import json
-import re
 import sys
 from collections import Counter
 from pathlib import Path
 
+from .model.evidence import named_sources
 from .model.records import write_jsonl_atomic, write_text_atomic
 from .readers import FORMATS, Article, InputError, read_inputs
-
-_PRONOUNS = re.compile(r"^(he|she|they|it|we|i|you|his|her|their|the\s+\w+)$", re.IGNORECASE)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-format", choices=("jsonl", "csv"), default=None,
                    help="default: from the output file's suffix, else jsonl")
     p.add_argument("--profile", help="write per-article sourcing profiles (JSONL) to this file")
+    p.add_argument("--html", metavar="FILE", help="also write an HTML view of the predictions (see 'sourcetag view')")
     p.add_argument("--review-threshold", type=float, default=0.6,
                    help="flag needs_review when the top probability is below this (default 0.6)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16", "onnx"), default="auto",
@@ -59,15 +58,11 @@ def sentence_rows(article: Article, results) -> list[dict]:
 def profile(article: Article, rows: list[dict], labels) -> dict:
     counts = Counter(r["label"] for r in rows)
     n = len(rows)
-    sources: dict[str, None] = {}
-    for r in rows:
-        src = (r["evidence"] or {}).get("source")
-        if src and not _PRONOUNS.match(src.strip()):
-            sources.setdefault(src.strip(), None)
+    sources = named_sources((r["evidence"] or {}).get("source") for r in rows)
     return {"article": article.id, "source": article.source, "sentences": n,
             "counts": {k: counts.get(k, 0) for k in labels},
             "shares": {k: round(counts.get(k, 0) / n, 4) if n else 0.0 for k in labels},
-            "sources": list(sources), **({"meta": article.meta} if article.meta else {})}
+            "sources": sources, **({"meta": article.meta} if article.meta else {})}
 
 
 def format_rows(rows: list[dict], fmt: str, labels) -> str:
@@ -112,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sourcetag predict: {msg}", file=err)
 
     out_path = Path(args.output) if args.output else None
-    for p in (out_path, Path(args.profile) if args.profile else None):
+    for p in (out_path, Path(args.profile) if args.profile else None, Path(args.html) if args.html else None):
         if p is not None and p.exists() and not args.force:
             warn(f"{p} exists; pass --force to overwrite it")
             return 1
@@ -157,6 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         write_text_atomic(out_path, text)
     if args.profile:
         write_jsonl_atomic(Path(args.profile), profiles)
+    if args.html:
+        from .html_view import render_html
+        from .model.records import PredictedRow
+
+        names = ", ".join(Path(i).name if i != "-" else "standard input" for i in args.inputs)
+        write_text_atomic(Path(args.html), render_html([PredictedRow.from_dict(r) for r in rows],
+                                                       title=f"Sourcing view: {names}", source=names,
+                                                       review_threshold=args.review_threshold))
     if not args.quiet:
         print(profile_table(profiles, tagger.labels), file=err)
         where = f" to {out_path}" if out_path else ""

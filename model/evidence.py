@@ -8,6 +8,7 @@ sources (``He said``) are returned as the pronoun; resolving them is left to the
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 _VERBS = (
@@ -108,3 +109,16 @@ def find_evidence(sentence: str) -> Evidence | None:
     if verb:
         return _verb_evidence(sentence, verb)
     return None
+
+
+_PRONOUN_SOURCE = re.compile(r"^(he|she|they|it|we|i|you|his|her|their|the\s+\w+)$", re.IGNORECASE)
+
+
+def named_sources(sources: Iterable[str | None]) -> list[str]:
+    """The distinct sources an article names, in order of first mention: evidence sources without the pronouns
+    and bare "the X" phrases (``He``, ``the spokesman``) that only point back to a source named earlier."""
+    seen: dict[str, None] = {}
+    for src in sources:
+        if src and src.strip() and not _PRONOUN_SOURCE.match(src.strip()):
+            seen.setdefault(src.strip(), None)
+    return list(seen)

@@ -1,6 +1,8 @@
 """Labelled sentence rows: the one reader and writer of the project's JSONL contract.
 
 A row is ``{"id", "article", "idx", "text", "label"}``; rows of an article are contiguous and in order.
+A prediction row (what ``sourcetag predict`` writes) is such a row plus ``start``, ``end``, ``probs``,
+``needs_review`` and ``evidence``: :class:`PredictedRow`, read by :func:`read_predictions`.
 Every error names the file and line.
 """
 
@@ -11,8 +13,9 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from .labels import LABEL2ID, LABELS
 
@@ -29,6 +32,8 @@ class Row:
     text: str
     label: str | None
     extra: dict
+    line: int | None = field(default=None, compare=False, repr=False)
+    """Line of the file the row was read from (for error messages)."""
 
     def to_dict(self) -> dict:
         d = {"id": self.id, "article": self.article, "idx": self.idx, "text": self.text}
@@ -120,7 +125,7 @@ def rows_from_text(text: str, path: str, require_label: bool = True) -> list[Row
             raise DataError(f"{where}: duplicate id {rid!r}")
         ids.add(rid)
         extra = {k: v for k, v in obj.items() if k not in ("id", "article", "idx", "text", "label")}
-        rows.append(Row(rid, article, idx, text, label, extra))
+        rows.append(Row(rid, article, idx, text, label, extra, line=n))
     return rows
 
 
@@ -133,6 +138,83 @@ def group_articles(rows: Iterable[Row]) -> list[list[Row]]:
         else:
             groups.append([r])
     return groups
+
+
+@dataclass
+class PredictedRow:
+    """One labelled sentence as ``sourcetag predict`` writes it: the row, the model's label and probabilities.
+
+    ``start``/``end`` are offsets in the article's normalised text (``None`` for pre-split input), ``evidence``
+    is ``{"cue", "source"}`` or ``None``; ``extra`` keeps any other field (``gold_label``, input fields).
+    """
+
+    id: str
+    article: str
+    idx: int
+    text: str
+    label: str
+    probs: dict[str, float]
+    needs_review: bool
+    evidence: dict | None = None
+    start: int | None = None
+    end: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("id", "article", "idx", "text", "start", "end", "label", "probs", "needs_review", "evidence")
+
+    def to_dict(self) -> dict:
+        return {"article": self.article, "idx": self.idx, "id": self.id, "text": self.text, "start": self.start,
+                "end": self.end, **self.extra, "label": self.label, "probs": self.probs,
+                "needs_review": self.needs_review, "evidence": self.evidence}
+
+    @classmethod
+    def from_dict(cls, obj: dict) -> PredictedRow:
+        """The row a prediction dict describes; ``ValueError`` naming the field that is missing or malformed."""
+        for key in ("article", "text", "label", "probs", "needs_review"):
+            if key not in obj:
+                raise ValueError(f"missing field {key!r} (not a prediction row: run 'sourcetag predict' first)")
+        text, label, probs = obj["text"], obj["label"], obj["probs"]
+        if not isinstance(text, str):
+            raise ValueError("field 'text' must be a string")
+        if label not in LABEL2ID:
+            raise ValueError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
+        if not isinstance(probs, dict) or set(probs) != set(LABELS) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and -1e-6 <= v <= 1 + 1e-6
+                for v in probs.values()):
+            raise ValueError(f"'probs' must map each of {', '.join(LABELS)} to a probability")
+        if not isinstance(obj["needs_review"], bool):
+            raise ValueError("'needs_review' must be true or false")
+        ev = obj.get("evidence")
+        if ev is not None and not (isinstance(ev, dict) and isinstance(ev.get("cue"), str)
+                                   and isinstance(ev.get("source"), str | None)):
+            raise ValueError("'evidence' must be null or {\"cue\": string, \"source\": string or null}")
+        idx = obj.get("idx", 0)
+        if not isinstance(idx, int) or isinstance(idx, bool) or idx < 0:
+            raise ValueError("'idx' must be a non-negative integer")
+        offsets = obj.get("start"), obj.get("end")
+        if not all(o is None or (isinstance(o, int) and not isinstance(o, bool) and o >= 0) for o in offsets):
+            raise ValueError("'start' and 'end' must be non-negative integers or null")
+        article = str(obj["article"])
+        return cls(id=str(obj["id"]) if obj.get("id") is not None else f"{article}-{idx}", article=article,
+                   idx=idx, text=text, label=label, probs={k: float(probs[k]) for k in LABELS},
+                   needs_review=obj["needs_review"], evidence=ev, start=offsets[0], end=offsets[1],
+                   extra={k: v for k, v in obj.items() if k not in cls.FIELDS})
+
+
+def predictions_from_text(text: str, path: str) -> list[PredictedRow]:
+    """Prediction rows of JSONL text: the file checks of :func:`rows_from_text`, then each row's own fields."""
+    out = []
+    for row in rows_from_text(text, path, require_label=True):
+        try:
+            out.append(PredictedRow.from_dict(row.to_dict()))
+        except ValueError as e:
+            raise DataError(f"{path}:{row.line}: {e}") from e
+    return out
+
+
+def read_predictions(path: str | Path) -> list[PredictedRow]:
+    """Read the JSONL that ``sourcetag predict`` writes (rows in article order); errors name the file and line."""
+    return predictions_from_text(read_text(path), str(path))
 
 
 def write_text_atomic(path: str | Path, text: str, force: bool = True) -> None:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up .venv, train the default model on data/, train the sentence-alone model it is compared
-# with, evaluate both on the test split and on the seed articles, and tag the five articles in seeds/.
+# with, evaluate both on the test split and on the seed articles, tag the five articles in seeds/, and write an
+# HTML view of those predictions with a screenshot of it taken in headless Chromium.
 # Everything lands in a new run directory runs/default-<time>; nothing earlier is overwritten.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,8 @@ fi
 
 echo "== tagging seeds/"
 $ST predict --model "$RUN/model" seeds/ -o "$RUN/seeds-predictions.jsonl" --profile "$RUN/seeds-profile.jsonl"
+echo "== HTML view of the seed predictions, opened in headless Chromium for its screenshot"
+$ST view "$RUN/seeds-predictions.jsonl" -o "$RUN/seeds-view.html" --screenshot "$RUN/seeds-view.png"
 
 end=$(date +%s)
 cat <<MSG
@@ -49,4 +52,5 @@ Done in $(( (end - start) / 60 )) min $(( (end - start) % 60 )) s (training $(( 
   trained model:      $(cd "$RUN/model" && pwd) (now the default for 'sourcetag predict' and 'sourcetag evaluate')
   evaluation reports: $RUN/report-test/report.md, $RUN/report-seeds/report.md, $RUN/report-realdev/report.md
   seed predictions:   $RUN/seeds-predictions.jsonl (profiles: $RUN/seeds-profile.jsonl)
+  seed articles view: $RUN/seeds-view.html (open it in a browser; screenshot: $RUN/seeds-view.png)
 MSG
