@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: set up .venv, train the default model on data/, train the sentence-alone model it is compared
-# with, evaluate both on the test split and on the seed articles, tag the five articles in seeds/, and write an
+# The main job: set up .venv, train the default model on data/, evaluate it against baselines on the test split,
+# the seed articles and real-dev (../shared/real-dev, when present), tag the five articles in seeds/, and write an
 # HTML view of those predictions with a screenshot of it taken in headless Chromium.
 # Everything lands in a new run directory runs/default-<time>; nothing earlier is overwritten.
 set -euo pipefail
@@ -16,28 +16,24 @@ echo "== validating the corpus"
 
 echo "== training the default model into $RUN/model"
 $ST train --output-dir "$RUN/model" --make-default
-echo "== training the comparison model without neighbour context into $RUN/sentence-alone"
-$ST train --output-dir "$RUN/sentence-alone" --context-window 0
 trained=$(date +%s)
 
 echo "== evaluating on the corpus test split"
-$ST evaluate --model "$RUN/model" --data data/test.jsonl --compare "sentence alone=$RUN/sentence-alone" \
-  --report "$RUN/report-test"
+$ST evaluate --model "$RUN/model" --data data/test.jsonl --report "$RUN/report-test"
 echo "== evaluating on the five seed articles (real pages, never trained on)"
-$ST evaluate --model "$RUN/model" --data data/seeds.jsonl --compare "sentence alone=$RUN/sentence-alone" \
-  --report "$RUN/report-seeds"
+$ST evaluate --model "$RUN/model" --data data/seeds.jsonl --report "$RUN/report-seeds"
 REAL_DEV=../shared/real-dev/gold.jsonl
 if [ -f "$REAL_DEV" ]; then
   echo "== evaluating on real-dev ($REAL_DEV: 16 labelled real pages, measurement only, never trained on)"
-  $ST evaluate --model "$RUN/model" --data "$REAL_DEV" --compare "sentence alone=$RUN/sentence-alone" \
-    --report "$RUN/report-realdev"
+  $ST evaluate --model "$RUN/model" --data "$REAL_DEV" --report "$RUN/report-realdev"
 fi
 
 if [ -f eval/results/ablation.md ]; then
-  echo "== adding the project's ablation table (eval/results/ablation.md) to the model card and both reports"
+  echo "== adding the project's ablation table (eval/results/ablation.md) to the model card and the reports"
   .venv/bin/python -m sourcetag.eval.ablation --table eval/results/ablation.md \
     --title "Ablation (measured by the project; seeds per row in the table; see eval/results/ablation.md)" \
-    --card "$RUN/model" --report "$RUN/report-test" --report "$RUN/report-seeds" > /dev/null
+    --card "$RUN/model" --report "$RUN/report-test" --report "$RUN/report-seeds" \
+    $([ -d "$RUN/report-realdev" ] && echo --report "$RUN/report-realdev") > /dev/null
 fi
 
 echo "== tagging seeds/"

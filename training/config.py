@@ -20,7 +20,9 @@ class ModelArguments:
                           f"'{DEFAULT_BASE_MODEL}' (all-MiniLM-L6-v2 shipped in that PyPI package, no hub needed)."},
     )
     context_window: int = field(
-        default=1, metadata={"help": "Neighbour sentences of the same article on each side fed as context (0 = sentence alone)."}
+        default=0,
+        metadata={"help": "Neighbour sentences of the same article on each side fed as context (0 = sentence alone, "
+                          "the default: one neighbour each side scored 0.02 lower on real news pages, see README)."},
     )
     official_hint: bool = field(
         default=False, metadata={"help": "Add the official-role words the lexicon finds in the sentence as a hint."}
