@@ -119,6 +119,10 @@ def confused_examples(rows: list[Row], pred: np.ndarray, per_pair: int = 5) -> d
 def write_report(report_dir: Path, data_name: str, model_name: str, systems: dict[str, dict], calibration: dict,
                  rows: list[Row], model_pred: np.ndarray) -> str:
     """Write everything into ``report_dir``; return the printed summary table."""
+    from ..model.paths import record_written
+
+    if not report_dir.exists():  # a report folder made inside a trained model's folder goes with it on train --force
+        record_written(report_dir.parent, report_dir.name)
     report_dir.mkdir(parents=True, exist_ok=True)
     main = systems[model_name]
     plot_confusion(main["confusion_matrix"], report_dir / "confusion_matrix.png", f"{model_name} on {data_name}")

@@ -38,6 +38,10 @@ def export(model_dir: Path) -> Path:
     target = _cache_path(model_dir)
     if target.is_file():
         return target
+    if target.parent == model_dir / "onnx":  # the cache goes with the model on train --force
+        from .paths import record_written
+
+        record_written(model_dir, "onnx")
     target.parent.mkdir(parents=True, exist_ok=True)
     model = AutoModelForSequenceClassification.from_pretrained(model_dir, attn_implementation="eager").eval()
     cfg = model.config

@@ -96,3 +96,13 @@ def test_ablation_section_goes_into_report_and_replaces_an_earlier_one(tmp_path)
     ablation_main(["--table", str(tmp_path / "ab.md"), "--report", str(report)])  # a table measured earlier
     text = (report / "report.md").read_text()
     assert text.count("## Ablation") == 1 and "| first |" in text and "| second |" not in text
+
+
+def test_default_report_folder_is_recorded_as_written_by_sourcetag(model_dir, fixture_file):
+    """train --force replaces only what sourcetag wrote into a model folder; its own reports are part of that."""
+    from sourcetag.model.paths import written_entries
+
+    assert main(["evaluate", "--model", str(model_dir), "--data", str(fixture_file), "--precision", "fp32",
+                 "--quiet"]) == 0
+    assert (model_dir / "report-sentences" / "report.md").is_file()
+    assert "report-sentences" in written_entries(model_dir)

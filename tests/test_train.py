@@ -110,3 +110,60 @@ def test_length_bucketed_order_pads_little_and_shuffles_batches():
     again = LengthBucketedBatchOrder(lengths, batch_size=32, seed=5)
     first, second = list(again), list(again)
     assert first == order and second != first  # seeded per run, different each epoch
+
+
+def test_force_never_deletes_a_folder_sourcetag_did_not_write(tmp_path, tiny_base, fixture_file, capsys):
+    """Issue 19 item 1: a user's folder that merely has a checkpoints/ subfolder is not a model to replace."""
+    out = tmp_path / "work"
+    (out / "checkpoints").mkdir(parents=True)
+    (out / "thesis.txt").write_text("x")
+    (out / "checkpoints" / "mine.txt").write_text("y")
+    assert run_train(tiny_base, fixture_file, out, "--max-steps", "2", "--force") == 1
+    assert "refusing" in capsys.readouterr().err
+    assert (out / "thesis.txt").read_text() == "x" and (out / "checkpoints" / "mine.txt").read_text() == "y"
+
+
+def test_resume_on_a_wrong_folder_writes_nothing_there(tmp_path, tiny_base, fixture_file, capsys):
+    """The second road to item 1: a failed --resume-from last must not leave a checkpoints/ for --force to trust."""
+    out = tmp_path / "work"
+    out.mkdir()
+    (out / "thesis.txt").write_text("x")
+    assert run_train(tiny_base, fixture_file, out, "--resume-from", "last") == 1
+    capsys.readouterr()
+    assert sorted(p.name for p in out.iterdir()) == ["thesis.txt"]
+    assert run_train(tiny_base, fixture_file, out, "--max-steps", "2", "--force") == 1
+    assert (out / "thesis.txt").read_text() == "x"
+
+
+def test_force_replaces_only_what_sourcetag_wrote(tmp_path, tiny_base, fixture_file):
+    out = tmp_path / "m"
+    assert run_train(tiny_base, fixture_file, out, "--max-steps", "2") == 0
+    written = {p.name for p in out.iterdir()}
+    assert {".sourcetag-output.json", "sourcetag.json", "model.safetensors", "README.md"} <= written
+    (out / "notes.txt").write_text("mine")
+    (out / "model.safetensors").write_bytes(b"old weights")
+    assert run_train(tiny_base, fixture_file, out, "--max-steps", "2", "--force") == 0
+    assert (out / "notes.txt").read_text() == "mine"  # never written by sourcetag: kept
+    assert (out / "model.safetensors").read_bytes() != b"old weights"  # replaced
+    assert {p.name for p in out.iterdir()} == written | {"notes.txt"}
+    marker = json.loads((out / ".sourcetag-output.json").read_text())
+    assert "notes.txt" not in marker["entries"] and "model.safetensors" in marker["entries"]
+
+
+def test_failed_run_leaves_no_output_folder(tmp_path, tiny_base, fixture_file, monkeypatch, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"article": "a", "text": "x", "label": "filler"}\n{"article": \n')
+    out = tmp_path / "never"
+    assert main(["train", "--base-model", str(tiny_base), "--train-file", str(bad), "--output-dir", str(out)]) == 1
+    assert "bad.jsonl:2" in capsys.readouterr().err
+    assert not out.exists()  # bad data: nothing created
+
+    import transformers
+
+    def crash(self, *args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(transformers.Trainer, "train", crash)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        run_train(tiny_base, fixture_file, out)
+    assert not out.exists()  # failed before any checkpoint: nothing to resume, nothing left behind

@@ -8,6 +8,7 @@ prediction read sentences the same way.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -22,7 +23,15 @@ from ..eval.metrics import classification_metrics
 from ..model.features import InputSpec
 from ..model.labels import ID2LABEL, LABEL2ID, LABELS
 from ..model.lexicon import compile_lexicon, read_lexicon_text
-from ..model.paths import METADATA_FILE, resolve_base_model, set_default_model
+from ..model.paths import (
+    METADATA_FILE,
+    OUTPUT_MARKER,
+    record_written,
+    remove_written,
+    resolve_base_model,
+    set_default_model,
+    written_entries,
+)
 from ..model.records import sha256_file
 from ..model.tagger import batched_logits, resolve_device, resolve_precision, softmax, torch_forward
 from .card import write_model_card
@@ -34,17 +43,45 @@ class OutputDirError(FileExistsError):
     """The output directory holds something that training must not overwrite."""
 
 
-def prepare_output_dir(args: TrainArguments) -> Path:
+def check_output_dir(args: TrainArguments) -> tuple[Path, str | None]:
+    """The output directory and the checkpoint to resume from, checked before anything is written or deleted.
+
+    A fresh run needs an empty or missing directory, or with ``--force`` one that sourcetag wrote (it carries
+    :data:`OUTPUT_MARKER`). ``--resume-from last`` needs such a directory with a checkpoint in it.
+    """
     out = Path(args.output_dir)
+    ours = written_entries(out) is not None
+    if out.exists() and not out.is_dir():
+        raise OutputDirError(f"{out} exists and is not a directory")
+    empty = not out.exists() or not any(out.iterdir())
+    if args.resume_from == "last":
+        if not ours:
+            raise OutputDirError(f"{out} is not a sourcetag training directory (no {OUTPUT_MARKER}); "
+                                 "nothing to resume there")
+        return out, _last_checkpoint(out)
     if args.resume_from:
-        return out
-    if out.exists() and any(out.iterdir()):
+        if not Path(args.resume_from).is_dir():
+            raise FileNotFoundError(f"{args.resume_from}: no such checkpoint folder to resume from")
+        if not (empty or ours):
+            raise OutputDirError(f"{out} is not empty and not a sourcetag training directory; choose another --output-dir")
+        return out, args.resume_from
+    if not empty:
         if not args.force:
             raise OutputDirError(f"{out} exists and is not empty; pass --force to replace it or choose another --output-dir")
-        if not ((out / METADATA_FILE).exists() or (out / "checkpoints").exists()):
-            raise OutputDirError(f"{out} is not a sourcetag model directory; refusing to delete it even with --force")
-        shutil.rmtree(out)
+        if not ours:
+            raise OutputDirError(f"{out} was not written by sourcetag train (no {OUTPUT_MARKER}); refusing to delete "
+                                 "anything in it even with --force")
+    return out, None
+
+
+def prepare_output_dir(args: TrainArguments) -> Path:
+    """Check the output directory (:func:`check_output_dir`), clear what an earlier run wrote there with
+    ``--force`` (only the entries its marker lists) and create it with a fresh marker."""
+    out, _ = check_output_dir(args)
+    if not args.resume_from:
+        remove_written(out)
     out.mkdir(parents=True, exist_ok=True)
+    record_written(out, create=True)
     return out
 
 
@@ -78,20 +115,10 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
           command_line: list[str] | None = None, log=print) -> dict:
     """Train, calibrate, evaluate on dev (and test when present) and save. Returns the run summary."""
     from datasets import Dataset
-    from transformers import (
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-        DataCollatorWithPadding,
-        EarlyStoppingCallback,
-        ProgressCallback,
-        Trainer,
-        TrainerCallback,
-        TrainingArguments,
-        set_seed,
-    )
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, set_seed
 
     started = time.time()
-    out = prepare_output_dir(train_args)
+    out, resume = check_output_dir(train_args)  # before anything is read, written or deleted
     if train_args.threads:
         torch.set_num_threads(train_args.threads)
     splits, files = load_splits(data_args, train_args.seed)
@@ -116,6 +143,38 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
                 for name, rows in splits.items() if rows}
     if data_args.augment_official:
         log(f"augmentation: {len(datasets['train']) - len(splits['train'])} source-swapped training sentences added")
+
+    # Everything that can fail on bad data, options or base model has run: only now is an earlier model replaced.
+    created = not out.exists()
+    out = prepare_output_dir(train_args)
+    try:
+        return _fit_and_save(out, resume, model, tokenizer, datasets, splits, files, spec, lexicon_text, base, device,
+                             precision, started, model_args, data_args, train_args, command_line, log)
+    except BaseException:
+        _discard_failed_run(out, created)
+        raise
+
+
+def _discard_failed_run(out: Path, created: bool) -> None:
+    """After a failure, remove what the run wrote unless a checkpoint is there to resume from."""
+    if list((out / "checkpoints").glob("checkpoint-*")):
+        return
+    remove_written(out)
+    if created and not any(out.iterdir()):
+        out.rmdir()
+
+
+def _fit_and_save(out, resume, model, tokenizer, datasets, splits, files, spec, lexicon_text, base, device, precision,
+                  started, model_args, data_args, train_args, command_line, log) -> dict:
+    """The training run proper, into an output directory already prepared; returns the run summary."""
+    from transformers import (
+        DataCollatorWithPadding,
+        EarlyStoppingCallback,
+        ProgressCallback,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+    )
 
     weights = class_weights(splits["train"]) if train_args.class_weights else None
     loss_fn = None
@@ -172,6 +231,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
             return LengthBucketedBatchOrder([len(x) for x in ds["input_ids"]], self.args.train_batch_size,
                                             seed=train_args.seed)
 
+    record_written(out, "checkpoints")  # before the Trainer creates it
     trainer = _Trainer(
         model=model,
         args=targs,
@@ -185,9 +245,6 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
     )
     trainer.remove_callback(ProgressCallback)
     trainer.add_callback(Progress())
-    resume = train_args.resume_from
-    if resume == "last":
-        resume = _last_checkpoint(out)
     train_out = trainer.train(resume_from_checkpoint=resume)
     model = trainer.model
     train_seconds = time.time() - started
@@ -210,6 +267,11 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
         log(f"{name}: macro-F1 {m['macro_f1']:.4f}, accuracy {m['accuracy']:.4f} ("
             + ", ".join(f"{k} {v['f1']:.3f}" for k, v in m["per_label"].items()) + ")")
 
+    # Listed in the marker before they are written, so that a later --force can replace even a half-written model;
+    # whatever else the savers add is listed after.
+    before = set(os.listdir(out))
+    record_written(out, "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                   "official_roles.txt", METADATA_FILE, "README.md")
     model.save_pretrained(out)
     # The model was trained with all-zero token type ids; a tokenizer that never returns them makes every consumer
     # of this directory (transformers' pipeline included) feed the model what it was trained on.
@@ -237,6 +299,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
     }
     (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_model_card(out, metadata)
+    record_written(out, *sorted(set(os.listdir(out)) - before))
     if not train_args.keep_checkpoints:
         shutil.rmtree(out / "checkpoints", ignore_errors=True)
     if train_args.make_default:
