@@ -170,6 +170,22 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+MODEL_FILES: tuple[tuple[str, ...], ...] = (
+    ("config.json",),
+    ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"),
+    ("tokenizer.json",),
+    ("tokenizer_config.json",),
+)
+"""Files a model folder needs (any one name of each group). transformers loads a folder without its tokenizer
+files anyway, as a BERT tokenizer with a 5-token vocabulary whose every input reads as unknown, and the model
+then gives one label to everything; training writes all of them."""
+
+
+def missing_model_files(model_dir: Path) -> list[str]:
+    """The needed files that ``model_dir`` lacks (named by the first name of each group of :data:`MODEL_FILES`)."""
+    return [group[0] for group in MODEL_FILES if not any((model_dir / name).is_file() for name in group)]
+
+
 class Tagger:
     """A trained sourcetag model.
 
@@ -239,6 +255,9 @@ class Tagger:
             metadata = json.loads(meta_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ModelLoadError(f"{meta_path}: broken metadata ({e})") from e
+        missing = missing_model_files(model_dir)
+        if missing:
+            raise ModelLoadError(f"{model_dir}: incomplete model folder, missing {', '.join(missing)}")
         try:
             model = AutoModelForSequenceClassification.from_pretrained(model_dir)
             tokenizer = AutoTokenizer.from_pretrained(model_dir)
