@@ -7,7 +7,7 @@ segmenter decides (it handles abbreviations, initials and decimals better than a
 
 from __future__ import annotations
 
-import functools
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -21,11 +21,18 @@ class Span:
     end: int
 
 
-@functools.lru_cache(maxsize=1)
-def _segmenter():
-    import pysbd
+_local = threading.local()
 
-    return pysbd.Segmenter(language="en", clean=False)
+
+def _segmenter():
+    """This thread's pysbd segmenter: ``Segmenter.segment`` keeps the text in an attribute while it works, so a
+    segmenter shared between threads matches one thread's sentences against another's text and drops them."""
+    seg = getattr(_local, "segmenter", None)
+    if seg is None:
+        import pysbd
+
+        seg = _local.segmenter = pysbd.Segmenter(language="en", clean=False)
+    return seg
 
 
 def normalize(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -209,6 +210,7 @@ class Tagger:
         self.spec = InputSpec(**metadata.get("input_spec", {}))
         self.temperature = float(metadata.get("temperature", 1.0))
         self._lexicon = compile_lexicon(lexicon_text) if lexicon_text else None
+        self._tokenizer_lock = threading.Lock()
         self.model.to(self.device)
         self.model.eval()
         if self.precision == "onnx":
@@ -273,7 +275,10 @@ class Tagger:
         firsts, seconds = inputs_for_articles(articles, self.spec, self.tokenizer.sep_token or "|", self._lexicon)
         if not firsts:
             return {"input_ids": [], "attention_mask": []}
-        return encode(self.tokenizer, firsts, seconds, self.spec.max_length)
+        # A fast tokenizer is one Rust object whose truncation settings transformers rewrites in place; a thread
+        # that does so while another encodes gets "RuntimeError: Already borrowed" (huggingface/tokenizers#537).
+        with self._tokenizer_lock:
+            return encode(self.tokenizer, firsts, seconds, self.spec.max_length)
 
     def logits(self, articles: Sequence[Sequence[str]], progress: bool = False) -> np.ndarray:
         """Raw logits (before temperature) for every sentence of pre-split articles, in order."""

@@ -144,3 +144,23 @@ def test_incomplete_model_folder_fails_naming_what_is_missing(model_dir, missing
     message = str(err.value)
     assert len(message.splitlines()) == 1 and str(model_dir) in message
     assert all(name in message for name in missing)
+
+
+def _articles_for_threads(n: int) -> list[str]:
+    body = ("The ministry said the port reopened on Monday after a week of repairs. “Ships are moving again,” "
+            "a spokesman said. Residents were not convinced. Mr. Smith, 54, said the damage was 3.5 times worse.")
+    return [f"Headline number {i}\n\nBy Staff\n\n" + " ".join([body] * (1 + i % 4)) + f"\n\nREAD MORE: Story {i}"
+            for i in range(n)]
+
+
+def test_concurrent_predict_equals_sequential(model_dir):
+    """Issue 19 item 3: two threads on one Tagger lost sentences (the splitter shared one pysbd segmenter)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tagger = Tagger.load(model_dir, precision="fp32")
+    articles = _articles_for_threads(24)
+    expected = [[(s.text, s.start, s.label) for s in tagger.predict(a).sentences] for a in articles]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        got = list(pool.map(lambda a: [(s.text, s.start, s.label) for s in tagger.predict(a).sentences],
+                            articles * 3))
+    assert got == expected * 3

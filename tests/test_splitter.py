@@ -25,3 +25,14 @@ def test_stray_closing_quotes_go_back_to_their_sentence():
 
 def test_empty_text_has_no_sentences():
     assert split_sentences("\n \n") == []
+
+
+def test_split_is_thread_safe():
+    """One pysbd segmenter shared by threads mixed up their texts and dropped sentences (issue 19 item 3)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"Headline {i}\n\n" + "The minister said so. Mr. Smith left at 3.5 p.m. today. “We wait,” he said. " * (1 + i % 5)
+             + f"\nREAD MORE: Story {i}" for i in range(40)]
+    expected = [split_sentences(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(split_sentences, texts * 5)) == expected * 5
