@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -44,29 +45,86 @@ def normalize(text: str) -> str:
 
 _CLOSERS = "”’»\"')]"
 
+Progress = Callable[[int], object]
+"""Called with a number of characters done (``tqdm.update`` fits)."""
 
-def _line_pieces(line: str) -> list[tuple[int, int]]:
+
+MAX_PIECE = 2000
+"""Most characters pysbd reads at once. Its time grows with the square of its input (it searches the text from the
+start for every sentence it found): one 51 KB line took 2 s, 411 KB 111 s. Lines up to this length (nearly every
+paragraph) go to pysbd whole; a longer line goes through in windows of at most this many characters."""
+
+
+def _pysbd_pieces(text: str) -> list[tuple[int, int]]:
+    """pysbd's sentences of ``text`` as (start, end) offsets, surrounding spaces left out."""
+    pieces: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in _segmenter().segment(text):
+        piece = piece.strip()
+        if not piece:
+            continue
+        found = text.find(piece, cursor)
+        if found < 0:  # pysbd altered the text: keep the rest of the line whole
+            rest = text[cursor:]
+            if rest.strip():
+                found = cursor + len(rest) - len(rest.lstrip())
+                pieces.append((found, len(text.rstrip())))
+            cursor = len(text)
+            break
+        pieces.append((found, found + len(piece)))
+        cursor = found + len(piece)
+    return pieces
+
+
+def _bounded_pieces(line: str, limit: int = MAX_PIECE, progress: Progress | None = None) -> list[tuple[int, int]]:
+    """:func:`_pysbd_pieces` of a line of any length in time linear in its length.
+
+    A line longer than ``limit`` is read in windows of ``limit`` characters. The last sentence pysbd finds in a
+    window may run on past it, so the next window starts where that sentence starts, and a normal line splits as
+    if pysbd had read it whole. Each window moves on by at least a quarter of ``limit``: when the last sentence
+    starts earlier than that (a "sentence" of thousands of characters), it is cut at the window's last space.
+    ``progress`` is called with the characters done after each window.
+    """
+    n = len(line)
+    if n <= limit:
+        pieces = _pysbd_pieces(line)
+        if progress is not None:
+            progress(n)
+        return pieces
+    pieces = []
+    pos = 0
+    while pos < n:
+        start = pos
+        end = min(n, pos + limit)
+        found = [(pos + a, pos + b) for a, b in _pysbd_pieces(line[pos:end])]
+        if end == n or not found:
+            pieces += found
+            pos = end
+        else:
+            last = found[-1][0]
+            pieces += found[:-1]
+            if last - pos >= limit // 4:
+                pos = last  # read the last sentence again, whole, in the next window
+            else:
+                floor = max(last, pos + limit // 4)
+                cut = max(line.rfind(" ", floor + 1, end), line.rfind("\t", floor + 1, end))
+                cut = end if cut < 0 else cut
+                piece_end = last + len(line[last:cut].rstrip())
+                if piece_end > last:
+                    pieces.append((last, piece_end))
+                pos = cut
+        if progress is not None:
+            progress(pos - start)
+    return pieces
+
+
+def _line_pieces(line: str, limit: int = MAX_PIECE, progress: Progress | None = None) -> list[tuple[int, int]]:
     """pysbd's sentences of one line as (start, end) offsets, with its quote-mark slips repaired.
 
     pysbd sometimes leaves a closing quotation mark as a sentence of its own (``"``) or puts it at the start
     of the next sentence; such marks go back to the sentence they close.
     """
-    pieces: list[tuple[int, int]] = []
-    cursor = 0
-    for piece in _segmenter().segment(line):
-        piece = piece.strip()
-        if not piece:
-            continue
-        found = line.find(piece, cursor)
-        if found < 0:  # pysbd altered the text: keep the rest of the line whole
-            rest = line[cursor:]
-            if rest.strip():
-                found = cursor + len(rest) - len(rest.lstrip())
-                pieces.append((found, len(line.rstrip())))
-            cursor = len(line)
-            break
-        pieces.append((found, found + len(piece)))
-        cursor = found + len(piece)
+    pieces = _bounded_pieces(line, limit, progress)
     repaired: list[tuple[int, int]] = []
     for start, end in pieces:
         text = line[start:end]
@@ -91,18 +149,22 @@ def _closes(previous: str, text: str) -> bool:
     return previous.count('"') % 2 == 1 and (len(text) == 1 or text[1].isspace())
 
 
-def split_sentences(text: str) -> list[Span]:
-    """Split article text into sentences with their offsets in ``text``.
+def split_sentences(text: str, progress: Progress | None = None) -> list[Span]:
+    """Split article text into sentences with their offsets in ``text``, in time linear in its length.
 
-    ``text`` should already be :func:`normalize`-d when offsets must match a stored article.
+    ``text`` should already be :func:`normalize`-d when offsets must match a stored article. ``progress``, when
+    given, is called with the number of characters done since its last call (``tqdm.update`` fits).
     """
     spans: list[Span] = []
     pos = 0
     for line in text.split("\n"):
         line_start = pos
         pos += len(line) + 1
-        if not line.strip():
-            continue
-        for start, end in _line_pieces(line):
-            spans.append(Span(line[start:end], line_start + start, line_start + end))
+        if line.strip():
+            for start, end in _line_pieces(line, progress=progress):
+                spans.append(Span(line[start:end], line_start + start, line_start + end))
+        elif progress is not None:
+            progress(len(line))
+        if progress is not None and pos <= len(text):
+            progress(1)  # the line break
     return spans

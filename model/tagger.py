@@ -270,19 +270,34 @@ class Tagger:
         return cls(model, tokenizer, metadata, lexicon_text=lexicon_text, model_dir=model_dir, **kwargs)
 
     # -- inference -----------------------------------------------------------------------------------------
-    def encode_articles(self, articles: Sequence[Sequence[str]]) -> dict[str, list]:
+    ENCODE_CHUNK = 4096
+    """Sentences tokenised per call when showing progress (a second or so on 2 cores)."""
+
+    def encode_articles(self, articles: Sequence[Sequence[str]], progress: bool = False) -> dict[str, list]:
         """Model inputs for pre-split articles, flattened in article order."""
         firsts, seconds = inputs_for_articles(articles, self.spec, self.tokenizer.sep_token or "|", self._lexicon)
         if not firsts:
             return {"input_ids": [], "attention_mask": []}
-        # A fast tokenizer is one Rust object whose truncation settings transformers rewrites in place; a thread
-        # that does so while another encodes gets "RuntimeError: Already borrowed" (huggingface/tokenizers#537).
-        with self._tokenizer_lock:
-            return encode(self.tokenizer, firsts, seconds, self.spec.max_length)
+        step = self.ENCODE_CHUNK if progress else len(firsts)
+        starts = range(0, len(firsts), step)
+        if progress and len(firsts) > step:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc="encode", unit="chunk", leave=False)
+        out: dict[str, list] = {"input_ids": [], "attention_mask": []}
+        for i in starts:
+            # A fast tokenizer is one Rust object whose truncation settings transformers rewrites in place; a thread
+            # that does so while another encodes gets "RuntimeError: Already borrowed" (huggingface/tokenizers#537).
+            with self._tokenizer_lock:
+                part = encode(self.tokenizer, firsts[i : i + step],
+                              seconds[i : i + step] if seconds is not None else None, self.spec.max_length)
+            for key in out:
+                out[key] += part[key]
+        return out
 
     def logits(self, articles: Sequence[Sequence[str]], progress: bool = False) -> np.ndarray:
         """Raw logits (before temperature) for every sentence of pre-split articles, in order."""
-        enc = self.encode_articles(articles)
+        enc = self.encode_articles(articles, progress)
         if not enc["input_ids"]:
             return np.zeros((0, len(self._labels)), dtype=np.float32)
         pad = self.tokenizer.pad_token_id or 0
@@ -321,7 +336,14 @@ class Tagger:
         single = isinstance(article, str)
         texts = [article] if single else list(article)
         normed = [normalize(t) for t in texts]
-        spans = [split_sentences(t) for t in normed]
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=sum(map(len, normed)), desc="split", unit="char", unit_scale=True, leave=False)
+        spans = [split_sentences(t, bar.update if bar is not None else None) for t in normed]
+        if bar is not None:
+            bar.close()
         labelled = self.predict_sentences([[s.text for s in sp] for sp in spans], progress)
         results = []
         for text, sp, sents in zip(normed, spans, labelled, strict=True):

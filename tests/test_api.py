@@ -164,3 +164,21 @@ def test_concurrent_predict_equals_sequential(model_dir):
         got = list(pool.map(lambda a: [(s.text, s.start, s.label) for s in tagger.predict(a).sentences],
                             articles * 3))
     assert got == expected * 3
+
+
+def test_predict_shows_splitting_progress(model_dir, capsys):
+    """Issue 19 item 4: a 20 MB text ran for minutes with nothing shown; splitting now has a progress bar."""
+    tagger = Tagger.load(model_dir, precision="fp32")
+    tagger.predict(ARTICLE, progress=True)
+    err = capsys.readouterr().err
+    assert "split" in err and "char" in err
+    tagger.predict(ARTICLE)
+    assert capsys.readouterr().err == ""
+
+
+def test_encoding_in_chunks_for_progress_gives_the_same_inputs(model_dir, monkeypatch):
+    tagger = Tagger.load(model_dir, precision="fp32")
+    articles = [[f"Sentence {i} said the ministry.", "“Quoted.", "READ MORE: x"] for i in range(20)]
+    whole = tagger.encode_articles(articles)
+    monkeypatch.setattr(Tagger, "ENCODE_CHUNK", 7)
+    assert tagger.encode_articles(articles, progress=True) == whole
