@@ -15,6 +15,26 @@ from .model.records import write_jsonl_atomic, write_text_atomic
 from .readers import FORMATS, Article, InputError, read_inputs
 
 
+def _batch_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 1:  # NaN too
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sourcetag predict", description="Label every sentence of news articles.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, directories (recursive) or - for stdin")
@@ -25,12 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default: from the output file's suffix, else jsonl")
     p.add_argument("--profile", help="write per-article sourcing profiles (JSONL) to this file")
     p.add_argument("--html", metavar="FILE", help="also write an HTML view of the predictions (see 'sourcetag view')")
-    p.add_argument("--review-threshold", type=float, default=0.6,
+    p.add_argument("--review-threshold", type=_probability, default=0.6,
                    help="flag needs_review when the top probability is below this (default 0.6)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16", "onnx"), default="auto",
                    help="auto: bf16 on GPU and on CPUs with AMX; on other CPUs ONNX Runtime fp32 when installed, else torch fp32; fp32 forces exact torch fp32")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--batch-size", type=int, default=None, help="default: 32 on CPU, 128 on GPU")
+    p.add_argument("--batch-size", type=_batch_size, default=None, help="default: 32 on CPU, 128 on GPU")
     p.add_argument("--skip-bad", action="store_true", help="report and skip unreadable articles instead of stopping")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no profile table")

@@ -144,6 +144,8 @@ def batched_logits(
     ``forward`` maps padded ``input_ids`` and ``attention_mask`` arrays to a logits array
     (:func:`torch_forward` or an ONNX runner).
     """
+    if batch_size < 1:
+        raise ValueError(f"batch size must be >= 1, got {batch_size}")  # a negative one silently made no batches
     ids = encoded["input_ids"]
     n = len(ids)
     out = np.zeros((n, num_labels), dtype=np.float32)
@@ -198,6 +200,10 @@ class Tagger:
     def __init__(self, model, tokenizer, metadata: dict, device: str | None = None, precision: str = "auto",
                  batch_size: int | None = None, review_threshold: float = 0.6, lexicon_text: str | None = None,
                  model_dir: str | Path | None = None):
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+            raise ValueError(f"batch_size must be a whole number >= 1 (or None for the default), got {batch_size!r}")
+        if not (isinstance(review_threshold, int | float) and 0 <= review_threshold <= 1):
+            raise ValueError(f"review_threshold must be a probability in [0, 1], got {review_threshold!r}")
         self.model = model
         self.tokenizer = tokenizer
         self.metadata = metadata

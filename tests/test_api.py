@@ -182,3 +182,17 @@ def test_encoding_in_chunks_for_progress_gives_the_same_inputs(model_dir, monkey
     whole = tagger.encode_articles(articles)
     monkeypatch.setattr(Tagger, "ENCODE_CHUNK", 7)
     assert tagger.encode_articles(articles, progress=True) == whole
+
+
+@pytest.mark.parametrize("kwargs", [{"batch_size": -1}, {"batch_size": 0}, {"batch_size": 2.5},
+                                    {"review_threshold": 2}, {"review_threshold": float("nan")}])
+def test_tagger_refuses_bad_numbers(model_dir, kwargs):
+    with pytest.raises(ValueError):
+        Tagger.load(model_dir, precision="fp32", **kwargs)
+
+
+def test_batched_logits_refuses_an_empty_batch_size():
+    from sourcetag.model.tagger import batched_logits
+
+    with pytest.raises(ValueError, match="batch size"):
+        batched_logits(lambda ids, mask: ids, {"input_ids": [[1, 2]]}, 0, 4, batch_size=-1)

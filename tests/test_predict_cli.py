@@ -131,3 +131,17 @@ def test_missing_model_and_missing_input(tmp_path, capsys):
     assert "no such model directory" in capsys.readouterr().err
     assert predict("--model", tmp_path / "none", tmp_path / "missing.txt") == 1
     assert "missing.txt: no such file or directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, value", [("--batch-size", "-1"), ("--batch-size", "0"), ("--batch-size", "x"),
+                                           ("--review-threshold", "2"), ("--review-threshold", "-0.1"),
+                                           ("--review-threshold", "nan")])
+def test_bad_numeric_options_are_refused(model_dir, tmp_path, capsys, option, value):
+    """Issue 19 item 5: --batch-size -1 gave uniform probabilities and labelled everything official, exit 0."""
+    (tmp_path / "a.txt").write_text("The minister said so.", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    with pytest.raises(SystemExit) as exit_:
+        predict("--model", model_dir, option, value, tmp_path / "a.txt", "-o", out)
+    assert exit_.value.code == 2
+    assert option in capsys.readouterr().err
+    assert not out.exists()

@@ -167,3 +167,14 @@ def test_failed_run_leaves_no_output_folder(tmp_path, tiny_base, fixture_file, m
     with pytest.raises(RuntimeError, match="out of memory"):
         run_train(tiny_base, fixture_file, out)
     assert not out.exists()  # failed before any checkpoint: nothing to resume, nothing left behind
+
+
+@pytest.mark.parametrize("option, value", [("--learning-rate", "0"), ("--learning-rate", "nan"),
+                                           ("--weight-decay", "-1"), ("--patience", "-1"), ("--threads", "-2"),
+                                           ("--max-steps", "0"), ("--epochs", "inf"), ("--seed", "-1"),
+                                           ("--split-fractions", "nan,0,1"), ("--eval-batch-size", "0")])
+def test_bad_numeric_training_options_are_refused(tmp_path, tiny_base, fixture_file, capsys, option, value):
+    out = tmp_path / "never"
+    assert run_train(tiny_base, fixture_file, out, option, value) == 2
+    assert option.lstrip("-") in capsys.readouterr().err
+    assert not out.exists()

@@ -6,6 +6,7 @@ transformers' ``HfArgumentParser``; the resolved values are saved next to every 
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -73,8 +74,11 @@ class DataArguments:
             raise ValueError("--train-fraction must be in (0, 1]")
         if not 0 <= self.augment_official <= 1:
             raise ValueError("--augment-official must be in [0, 1]")
-        parts = [float(x) for x in self.split_fractions.split(",")]
-        if len(parts) != 3 or any(p < 0 for p in parts) or abs(sum(parts) - 1) > 1e-6:
+        try:
+            parts = [float(x) for x in self.split_fractions.split(",")]
+        except ValueError:
+            parts = []
+        if len(parts) != 3 or not all(0 <= p <= 1 for p in parts) or not abs(sum(parts) - 1) <= 1e-6:
             raise ValueError("--split-fractions must be three non-negative numbers summing to 1")
 
 
@@ -103,12 +107,28 @@ class TrainArguments:
     threads: int = field(default=0, metadata={"help": "CPU threads for torch (0: torch's default)."})
 
     def __post_init__(self) -> None:
-        if self.epochs <= 0 and self.max_steps <= 0:
-            raise ValueError("--epochs must be > 0 (or set --max-steps)")
-        if self.batch_size < 1 or self.eval_batch_size < 1:
-            raise ValueError("batch sizes must be >= 1")
+        # Every number is checked (NaN fails every comparison below): a nonsensical one must stop the run, not
+        # train a model that looks fine.
+        if not (self.max_steps == -1 or self.max_steps >= 1):
+            raise ValueError("--max-steps must be -1 (train by epochs) or >= 1")
+        if not (math.isfinite(self.epochs) and (self.epochs > 0 or self.max_steps >= 1)):
+            raise ValueError("--epochs must be a finite number > 0 (or set --max-steps)")
+        if self.batch_size < 1:
+            raise ValueError("--batch-size must be >= 1")
+        if self.eval_batch_size < 1:
+            raise ValueError("--eval-batch-size must be >= 1")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError("--learning-rate must be a finite number > 0")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ValueError("--weight-decay must be a finite number >= 0")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError("--warmup-ratio must be in [0, 1)")
+        if self.patience < 1:
+            raise ValueError("--patience must be >= 1 (epochs without a dev gain before stopping)")
+        if not 0 <= self.seed < 2**32:
+            raise ValueError("--seed must be in [0, 2**32)")
+        if self.threads < 0:
+            raise ValueError("--threads must be >= 0 (0: torch's default)")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise ValueError("--precision must be auto, fp32, bf16 or fp16")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
