@@ -189,6 +189,27 @@ def missing_model_files(model_dir: Path) -> list[str]:
     return [group[0] for group in MODEL_FILES if not any((model_dir / name).is_file() for name in group)]
 
 
+def check_label_order(config, metadata: dict) -> tuple[str, ...]:
+    """The label of each model output, after checking it against the order training recorded.
+
+    Output units are only numbers: ``id2label`` in ``config.json`` names them, so an edited or mixed-up map would
+    swap labels in silence (official sentences reported as filler). ``sourcetag.json`` records the order training
+    used (``labels``; models without the record were all trained in :data:`LABELS` order).
+    """
+    id2label = {int(k): v for k, v in config.id2label.items()}
+    names = [id2label.get(i) for i in range(config.num_labels)]
+    if sorted(map(str, names)) != sorted(LABELS):
+        raise ModelLoadError(f"model labels {names} are not the sourcetag labels {list(LABELS)}")
+    recorded = list(metadata.get("labels") or LABELS)
+    if names != recorded:
+        raise ModelLoadError(f"config.json id2label gives the outputs the order {names}, but training recorded "
+                             f"{recorded} in sourcetag.json; refusing a label map that would swap labels")
+    label2id = {str(k): int(v) for k, v in (config.label2id or {}).items()}
+    if label2id and label2id != {name: i for i, name in enumerate(names)}:
+        raise ModelLoadError(f"config.json label2id {label2id} disagrees with its id2label {names}")
+    return tuple(names)
+
+
 class Tagger:
     """A trained sourcetag model.
 
@@ -204,6 +225,7 @@ class Tagger:
             raise ValueError(f"batch_size must be a whole number >= 1 (or None for the default), got {batch_size!r}")
         if not (isinstance(review_threshold, int | float) and 0 <= review_threshold <= 1):
             raise ValueError(f"review_threshold must be a probability in [0, 1], got {review_threshold!r}")
+        self._labels = check_label_order(model.config, metadata)
         self.model = model
         self.tokenizer = tokenizer
         self.metadata = metadata
@@ -234,10 +256,6 @@ class Tagger:
                 self.precision = "fp32"
         if self.precision != "onnx":
             self._forward = torch_forward(self.model, self.device, self.precision)
-        names = [model.config.id2label[i] for i in range(model.config.num_labels)]
-        if sorted(names) != sorted(LABELS):
-            raise ModelLoadError(f"model labels {names} are not the sourcetag labels {list(LABELS)}")
-        self._labels = tuple(names)
 
     @property
     def labels(self) -> tuple[str, ...]:

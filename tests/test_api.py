@@ -196,3 +196,35 @@ def test_batched_logits_refuses_an_empty_batch_size():
 
     with pytest.raises(ValueError, match="batch size"):
         batched_logits(lambda ids, mask: ids, {"input_ids": [[1, 2]]}, 0, 4, batch_size=-1)
+
+
+def _edit_config(model_dir, edit):
+    import json
+
+    path = model_dir / "config.json"
+    config = json.loads(path.read_text())
+    edit(config)
+    path.write_text(json.dumps(config))
+
+
+def test_reordered_label_map_is_refused(model_dir):
+    """Issue 19 item 6: swapping two id2label entries made official sentences come out as filler; the order
+    training recorded must match the model's outputs."""
+    def swap(config):
+        m = config["id2label"]
+        m["0"], m["3"] = m["3"], m["0"]
+        config["label2id"] = {v: int(k) for k, v in m.items()}
+
+    _edit_config(model_dir, swap)
+    with pytest.raises(ModelLoadError, match="order"):
+        Tagger.load(model_dir, precision="fp32")
+
+
+def test_label2id_that_disagrees_with_id2label_is_refused(model_dir):
+    def swap(config):
+        m = config["label2id"]
+        m["official_statement"], m["filler"] = m["filler"], m["official_statement"]
+
+    _edit_config(model_dir, swap)
+    with pytest.raises(ModelLoadError, match="label2id"):
+        Tagger.load(model_dir, precision="fp32")
