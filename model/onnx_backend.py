@@ -2,7 +2,8 @@
 
 The model is exported once (TorchScript exporter, dynamic batch and sequence axes), its attention, LayerNorm and
 GELU subgraphs fused by ONNX Runtime's transformer optimizer, and cached beside the model (or in
-``$SOURCETAG_HOME/onnx-cache`` when the model directory is read-only). Needs the ``onnx`` extra.
+``$SOURCETAG_HOME/onnx-cache`` when the model directory is read-only) under a hash of the weights actually loaded.
+Needs the ``onnx`` extra.
 """
 
 from __future__ import annotations
@@ -18,9 +19,29 @@ import numpy as np
 ONNX_FILE = "model.fused.onnx"
 
 
-def _cache_path(model_dir: Path) -> Path:
-    weights = model_dir / "model.safetensors"
-    key = hashlib.sha256(weights.read_bytes()).hexdigest()[:16] if weights.is_file() else "nokey"
+def weights_key(model) -> str:
+    """A hash of the weights and architecture of a loaded model: what the exported graph computes.
+
+    It is taken from the tensors in memory, not from a file name, so every weight format (one file, shards,
+    anything transformers loads) gets its own graph and changed weights always get a new one. The path the model
+    came from and its label names are left out: they do not change the graph.
+    """
+    import json
+
+    import torch
+
+    h = hashlib.sha256()
+    config = {k: v for k, v in model.config.to_dict().items()
+              if k not in ("_name_or_path", "transformers_version", "id2label", "label2id")}
+    h.update(json.dumps(config, sort_keys=True, default=str).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        t = tensor.detach().to("cpu").contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()[:16]
+
+
+def _cache_path(model_dir: Path, key: str) -> Path:
     local = model_dir / "onnx" / f"{key}-{ONNX_FILE}"
     if os.access(model_dir, os.W_OK):
         return local
@@ -29,13 +50,18 @@ def _cache_path(model_dir: Path) -> Path:
     return home() / "onnx-cache" / f"{key}-{ONNX_FILE}"
 
 
-def export(model_dir: Path) -> Path:
-    """The fused ONNX file for ``model_dir``, exporting it first if it is not cached."""
+def export(model_dir: Path, model=None) -> Path:
+    """The fused ONNX file for ``model`` (default: the model in ``model_dir``), exporting it first if it is not
+    cached; the cache is keyed on :func:`weights_key` of the weights actually loaded."""
+    import copy
+
     import torch
     from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoModelForSequenceClassification
 
-    target = _cache_path(model_dir)
+    if model is None:
+        model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    target = _cache_path(model_dir, weights_key(model))
     if target.is_file():
         return target
     if target.parent == model_dir / "onnx":  # the cache goes with the model on train --force
@@ -43,7 +69,8 @@ def export(model_dir: Path) -> Path:
 
         record_written(model_dir, "onnx")
     target.parent.mkdir(parents=True, exist_ok=True)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir, attn_implementation="eager").eval()
+    model = copy.deepcopy(model).to("cpu").float().eval()  # the caller's model keeps its device, dtype, attention
+    model.set_attn_implementation("eager")  # the TorchScript exporter traces eager attention
     cfg = model.config
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         raw = Path(tmp) / "raw.onnx"
@@ -71,14 +98,14 @@ def export(model_dir: Path) -> Path:
 class OnnxRunner:
     """Runs the fused graph on padded batches; called like the torch model's forward, returns logits."""
 
-    def __init__(self, model_dir: Path, threads: int | None = None):
+    def __init__(self, model_dir: Path, threads: int | None = None, model=None):
         import onnxruntime as ort
         import torch
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or torch.get_num_threads()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(export(model_dir)), opts, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(export(model_dir, model)), opts, providers=["CPUExecutionProvider"])
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         return self.session.run(["logits"], {"input_ids": input_ids.astype(np.int64),

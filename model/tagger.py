@@ -247,7 +247,7 @@ class Tagger:
             from .onnx_backend import OnnxRunner
 
             try:
-                self._forward = OnnxRunner(Path(model_dir))
+                self._forward = OnnxRunner(Path(model_dir), model=self.model)
             except Exception as e:  # export or session errors for unusual models: auto falls back, a request fails
                 if precision != "auto":
                     raise

@@ -118,7 +118,7 @@ def test_auto_falls_back_to_fp32_when_the_onnx_path_fails(model_dir, monkeypatch
     from sourcetag.model import onnx_backend
     from sourcetag.model import tagger as tagger_module
 
-    def broken(model_dir, threads=None):
+    def broken(model_dir, threads=None, model=None):
         raise RuntimeError("exporter cannot trace this model")
 
     monkeypatch.setattr(tagger_module, "cpu_has_fast_bf16", lambda: False)
@@ -228,3 +228,30 @@ def test_label2id_that_disagrees_with_id2label_is_refused(model_dir):
     _edit_config(model_dir, swap)
     with pytest.raises(ModelLoadError, match="label2id"):
         Tagger.load(model_dir, precision="fp32")
+
+
+def test_onnx_graph_follows_the_weights_actually_loaded(model_dir):
+    """Issue 19 item 7: without model.safetensors (here: sharded weights) the cache key was a fixed value, so new
+    weights kept the old exported graph under the default precision while fp32 showed the new labels."""
+    pytest.importorskip("onnxruntime")
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    def save_sharded(model):
+        for f in list(model_dir.glob("model*.safetensors*")):
+            f.unlink()
+        model.save_pretrained(model_dir, max_shard_size="100KB")
+        assert not (model_dir / "model.safetensors").exists() and (model_dir / "model.safetensors.index.json").exists()
+
+    articles = [["The ministry said the port reopened.", "“Ships are moving again.", "READ MORE: Other story"]]
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    save_sharded(model)
+    before = Tagger.load(model_dir, precision="onnx").predict_proba(articles)
+    with torch.no_grad():  # new weights: the classifier's rows reversed, so the labels move
+        model.classifier.weight.copy_(model.classifier.weight.flip(0))
+        model.classifier.bias.copy_(model.classifier.bias.flip(0))
+    save_sharded(model)
+    exact = Tagger.load(model_dir, precision="fp32").predict_proba(articles)
+    assert not np.allclose(exact, before, atol=1e-3)
+    np.testing.assert_allclose(Tagger.load(model_dir, precision="onnx").predict_proba(articles), exact, atol=1e-4)
+    assert len(list((model_dir / "onnx").glob("*.onnx"))) == 2  # one graph per set of weights
