@@ -55,3 +55,24 @@ def test_atomic_write_refuses_existing_without_force(tmp_path):
     with pytest.raises(FileExistsError):
         write_jsonl_atomic(p, [{"a": 2}], force=False)
     assert json.loads(p.read_text()) == {"a": 1}
+
+
+def test_atomic_writes_honour_the_umask_and_keep_an_existing_mode(tmp_path):
+    """Output files were created 0600 (mkstemp's mode) although the umask allowed 0644."""
+    import os
+    import stat
+
+    from sourcetag.model.records import write_text_atomic
+
+    old = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "new.jsonl", "x\n")
+        assert stat.S_IMODE((tmp_path / "new.jsonl").stat().st_mode) == 0o644
+        (tmp_path / "private.jsonl").write_text("old")
+        os.chmod(tmp_path / "private.jsonl", 0o600)
+        write_text_atomic(tmp_path / "private.jsonl", "new\n")
+        assert stat.S_IMODE((tmp_path / "private.jsonl").stat().st_mode) == 0o600
+        assert (tmp_path / "private.jsonl").read_text() == "new\n"
+    finally:
+        os.umask(old)
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
