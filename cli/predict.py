@@ -161,8 +161,14 @@ def main(argv: list[str] | None = None) -> int:
         for a, res in zip(pre, tagger.predict_sentences([[r["text"] for r in a.sentences] for a in pre], progress), strict=True):
             results[id(a)] = res
     rows, profiles = [], []
+    ids: dict[str, str] = {}
     for a in articles:
         arows = sentence_rows(a, results[id(a)])
+        for r in arows:  # a pre-split row's own id can equal one made for a split article ("a-0")
+            if str(r["id"]) in ids:
+                warn(f"{a.source}: duplicate sentence id {r['id']!r} (also {ids[str(r['id'])]})")
+                return 1
+            ids[str(r["id"])] = a.source
         rows.extend(arows)
         profiles.append(profile(a, arows, tagger.labels))
     text = format_rows(rows, fmt, tagger.labels)

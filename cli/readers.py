@@ -31,6 +31,8 @@ class Article:
     text: str | None = None
     sentences: list[dict] | None = None
     meta: dict = field(default_factory=dict)
+    id_given: bool = False
+    """The id comes from the input itself (a JSONL ``id``, a sentence row's ``article``), not from a file name."""
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -91,12 +93,13 @@ def _jsonl_articles(text: str, name: str) -> Iterator[Article]:
         title = obj.get("title")
         full = f"{title}\n\n{body}" if isinstance(title, str) and title.strip() else body
         meta = {k: obj[k] for k in ("title", "url") if k in obj}
-        yield Article(id=str(obj.get("id", f"{stem}:{n}")), source=f"{name}:{n}", text=full, meta=meta)
+        yield Article(id=str(obj.get("id", f"{stem}:{n}")), source=f"{name}:{n}", text=full, meta=meta,
+                      id_given="id" in obj)
 
 
 def _sentence_articles(text: str, name: str) -> Iterator[Article]:
     for art in group_articles(rows_from_text(text, name, require_label=False)):
-        yield Article(id=art[0].article, source=name, sentences=[r.to_dict() for r in art])
+        yield Article(id=art[0].article, source=name, sentences=[r.to_dict() for r in art], id_given=True)
 
 
 def read_source(name: str, raw: bytes, fmt: str, art_id: str) -> tuple[str, list[Article]]:
@@ -175,4 +178,43 @@ def read_inputs(inputs: list[str], fmt: str, skip_bad: bool, warn) -> tuple[list
             raise InputError(f"{name}: cannot read ({e.strerror})") from e
         formats[used] = formats.get(used, 0) + 1
         articles.extend(arts)
-    return articles, skipped, formats
+    return unique_ids(articles, skip_bad, skipped, warn), skipped, formats
+
+
+def unique_ids(articles: list[Article], skip_bad: bool, skipped: list[str], warn) -> list[Article]:
+    """Articles whose ids, and whose sentences' ids, are unique over all inputs.
+
+    Two articles with one given id (or two sentence rows with one id) are an input error, reported like a bad
+    file (raised, or with ``skip_bad`` reported and skipped); an id derived from a file name that is already taken
+    (``a/x.txt`` and ``b/x.txt`` are both ``x``) gets ``~2``, ``~3``, ... appended.
+    """
+    kept: list[Article] = []
+    given: dict[str, str] = {}
+    sentence_ids: dict[str, str] = {}
+    for a in articles:
+        try:
+            if a.id_given and a.id in given:
+                raise InputError(f"{a.source}: duplicate article id {a.id!r} (also {given[a.id]})")
+            ids = [str(r["id"]) for r in a.sentences or []]
+            dup = next((i for i in ids if i in sentence_ids), None)
+            if dup is not None:
+                raise InputError(f"{a.source}: duplicate sentence id {dup!r} (also {sentence_ids[dup]})")
+        except InputError as e:
+            if not skip_bad:
+                raise
+            skipped.append(str(e))
+            warn(f"skipped: {e}")
+            continue
+        if a.id_given:
+            given[a.id] = a.source
+        sentence_ids.update((i, a.source) for i in ids)
+        kept.append(a)
+    used = set(given)
+    for a in kept:
+        if not a.id_given:
+            base, k = a.id, 1
+            while a.id in used:
+                k += 1
+                a.id = f"{base}~{k}"
+            used.add(a.id)
+    return kept

@@ -145,3 +145,50 @@ def test_bad_numeric_options_are_refused(model_dir, tmp_path, capsys, option, va
     assert exit_.value.code == 2
     assert option in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_same_file_names_in_two_folders_get_unique_ids(model_dir, tmp_path):
+    """Duplicate input ids gave duplicate output ids; ids sourcetag derives (file names) are made unique."""
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "x.txt").write_text("The minister said so. It rained.", encoding="utf-8")
+    out, prof = tmp_path / "o.jsonl", tmp_path / "p.jsonl"
+    assert predict("--model", model_dir, tmp_path / "a" / "x.txt", tmp_path / "b" / "x.txt", "-o", out,
+                   "--profile", prof) == 0
+    rows = read_jsonl(out)
+    assert len({r["id"] for r in rows}) == len(rows) == 4
+    assert [p["article"] for p in read_jsonl(prof)] == ["x", "x~2"]
+
+
+def test_duplicate_given_ids_are_refused(model_dir, tmp_path, capsys):
+    (tmp_path / "a.jsonl").write_text(json.dumps({"id": "n1", "text": "The minister said so."}) + "\n"
+                                      + json.dumps({"id": "n1", "text": "Police said so."}) + "\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert predict("--model", model_dir, tmp_path / "a.jsonl", "-o", out) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "a.jsonl:2" in err[0] and "duplicate article id 'n1'" in err[0]
+    assert not out.exists()
+    assert main(["predict", "--quiet", "--precision", "fp32", "--model", str(model_dir), "--skip-bad",
+                 str(tmp_path / "a.jsonl"), "-o", str(out)]) == 0
+    assert [r["text"] for r in read_jsonl(out)] == ["The minister said so."]
+
+
+def test_duplicate_sentence_ids_across_files_are_refused(model_dir, tmp_path, capsys):
+    for name, article in (("s1.jsonl", "A"), ("s2.jsonl", "B")):
+        (tmp_path / name).write_text(json.dumps({"id": "q1", "article": article, "text": "Police said so."}) + "\n",
+                                     encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert predict("--model", model_dir, "--input-format", "sentences", tmp_path / "s1.jsonl", tmp_path / "s2.jsonl",
+                   "-o", out) == 1
+    assert "duplicate sentence id 'q1'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_sentence_id_shared_by_a_split_and_a_pre_split_article_is_refused(model_dir, tmp_path, capsys):
+    (tmp_path / "a.txt").write_text("The minister said so.", encoding="utf-8")
+    (tmp_path / "s.jsonl").write_text(json.dumps({"id": "a-0", "article": "Z", "text": "Police said so."}) + "\n",
+                                      encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert predict("--model", model_dir, tmp_path / "a.txt", tmp_path / "s.jsonl", "-o", out) == 1
+    assert "duplicate sentence id 'a-0'" in capsys.readouterr().err
+    assert not out.exists()
