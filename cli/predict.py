@@ -120,7 +120,14 @@ def profile_table(profiles: list[dict], labels, limit: int = 20) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .model.tagger import resolve_device
+
+    try:
+        resolve_device(args.device)
+    except ValueError as e:
+        parser.error(f"argument --device: {e}")  # before any input is read or model loaded
     err = sys.stderr
 
     def warn(msg: str) -> None:

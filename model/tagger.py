@@ -68,10 +68,25 @@ class ArticleResult:
 
 
 def resolve_device(device: str | None) -> torch.device:
-    """``None``/``"auto"`` picks CUDA when present, else CPU."""
+    """``None``/``"auto"`` picks CUDA when present, else CPU; ``cpu``, ``cuda`` and ``cuda:N`` must exist here.
+
+    Raises ``ValueError`` naming the device otherwise (torch would fail later, deep in a traceback).
+    """
     if device in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            build = "a CPU-only build of torch" if torch.version.cuda is None else "no GPU visible"
+            raise ValueError(f"device {device!r}: no CUDA GPU available ({build}); use cpu or auto")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r}: only {torch.cuda.device_count()} CUDA GPU(s) here")
+    return dev
 
 
 def cpu_has_fast_bf16() -> bool:

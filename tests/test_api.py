@@ -255,3 +255,11 @@ def test_onnx_graph_follows_the_weights_actually_loaded(model_dir):
     assert not np.allclose(exact, before, atol=1e-3)
     np.testing.assert_allclose(Tagger.load(model_dir, precision="onnx").predict_proba(articles), exact, atol=1e-4)
     assert len(list((model_dir / "onnx").glob("*.onnx"))) == 2  # one graph per set of weights
+
+
+def test_cuda_without_a_gpu_raises_value_error(model_dir, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        Tagger.load(model_dir, device="cuda")

@@ -192,3 +192,17 @@ def test_sentence_id_shared_by_a_split_and_a_pre_split_article_is_refused(model_
     assert predict("--model", model_dir, tmp_path / "a.txt", tmp_path / "s.jsonl", "-o", out) == 1
     assert "duplicate sentence id 'a-0'" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:3", "tpu"])
+def test_unavailable_device_is_one_clear_error(model_dir, tmp_path, capsys, monkeypatch, device):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    (tmp_path / "a.txt").write_text("The minister said so.", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        predict("--model", model_dir, "--device", device, tmp_path / "a.txt")
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--device" in err and device in err and "Traceback" not in err

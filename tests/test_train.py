@@ -178,3 +178,34 @@ def test_bad_numeric_training_options_are_refused(tmp_path, tiny_base, fixture_f
     assert run_train(tiny_base, fixture_file, out, option, value) == 2
     assert option.lstrip("-") in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_training_on_missing_labels_warns(tmp_path, tiny_base, fixture_file, capsys):
+    """A model trained on a single label was saved without a word; it can only ever answer that label."""
+    one = tmp_path / "one.jsonl"
+    one.write_text("".join(json.dumps({**json.loads(line), "label": "filler"}) + "\n"
+                           for line in fixture_file.read_text().splitlines()))
+    out = tmp_path / "m"
+    assert run_train(tiny_base, one, out, "--max-steps", "2") == 0
+    err = capsys.readouterr().err
+    assert "sourcetag train: warning: " in err and "only one label" in err and "official_statement" in err
+    meta = json.loads((out / "sourcetag.json").read_text())
+    assert any("only one label" in w for w in meta["warnings"])
+
+
+def test_no_weight_bars_when_output_is_not_a_terminal(tmp_path, tiny_base, fixture_file, capsys):
+    assert run_train(tiny_base, fixture_file, tmp_path / "m", "--max-steps", "2") == 0
+    err = capsys.readouterr().err
+    assert "Loading weights" not in err and "Writing model shards" not in err
+
+
+def test_cuda_without_a_gpu_is_one_clear_error(tmp_path, tiny_base, fixture_file, capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    out = tmp_path / "never"
+    assert run_train(tiny_base, fixture_file, out, "--device", "cuda") == 2
+    err = capsys.readouterr().err
+    assert "no CUDA GPU" in err and "Traceback" not in err
+    assert not out.exists()

@@ -133,6 +133,13 @@ class TrainArguments:
             raise ValueError("--precision must be auto, fp32, bf16 or fp16")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise ValueError("--device must be auto, cpu, cuda or cuda:N")
+        if self.device != "auto":
+            from ..model.tagger import resolve_device
+
+            try:
+                resolve_device(self.device)
+            except ValueError as e:
+                raise ValueError(f"--device: {e}") from e
 
 
 CONFIG_CLASSES = (ModelArguments, DataArguments, TrainArguments)
