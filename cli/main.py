@@ -56,7 +56,9 @@ def cmd_train(argv: list[str]) -> int:
         return 2
     from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()  # progress bars stay: training is long
+    hf_logging.set_verbosity_error()  # the training bars stay: training is long
+    if not sys.stderr.isatty():  # transformers' own bars (loading weights, writing shards) only litter logs
+        hf_logging.disable_progress_bar()
     from .model.records import DataError
     from .training.train import OutputDirError, train
 

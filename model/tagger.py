@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
+import sys
 import threading
 import warnings
 from collections.abc import Sequence
@@ -199,6 +201,21 @@ files anyway, as a BERT tokenizer with a 5-token vocabulary whose every input re
 then gives one label to everything; training writes all of them."""
 
 
+@contextlib.contextmanager
+def _weight_bars_only_on_a_terminal():
+    """transformers draws a 'Loading weights' bar on every load; written to a log it is only litter."""
+    from transformers.utils import logging as hf_logging
+
+    off = hf_logging.is_progress_bar_enabled() and not sys.stderr.isatty()
+    if off:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if off:
+            hf_logging.enable_progress_bar()
+
+
 def missing_model_files(model_dir: Path) -> list[str]:
     """The needed files that ``model_dir`` lacks (named by the first name of each group of :data:`MODEL_FILES`)."""
     return [group[0] for group in MODEL_FILES if not any((model_dir / name).is_file() for name in group)]
@@ -300,7 +317,8 @@ class Tagger:
         if missing:
             raise ModelLoadError(f"{model_dir}: incomplete model folder, missing {', '.join(missing)}")
         try:
-            model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+            with _weight_bars_only_on_a_terminal():
+                model = AutoModelForSequenceClassification.from_pretrained(model_dir)
             tokenizer = AutoTokenizer.from_pretrained(model_dir)
         except Exception as e:  # transformers and safetensors raise many types for a broken directory
             raise ModelLoadError(f"{model_dir}: cannot load the model ({str(e).splitlines()[0]})") from e

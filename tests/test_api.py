@@ -263,3 +263,12 @@ def test_cuda_without_a_gpu_raises_value_error(model_dir, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ValueError, match="no CUDA GPU"):
         Tagger.load(model_dir, device="cuda")
+
+
+def test_loading_prints_no_weight_bar_when_stderr_is_not_a_terminal(model_dir, capsys):
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.enable_progress_bar()  # as in a fresh process; CLI tests in this session may have turned it off
+    Tagger.load(model_dir, precision="fp32")
+    assert "Loading weights" not in capsys.readouterr().err
+    assert hf_logging.is_progress_bar_enabled()  # the setting is the caller's: left as it was
