@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 from . import __version__
@@ -62,8 +63,13 @@ def cmd_train(argv: list[str]) -> int:
     from .model.records import DataError
     from .training.train import OutputDirError, train
 
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        print(f"sourcetag train: warning: {message}", file=sys.stderr)
+
     try:
-        train(model_args, data_args, train_args, command_line=["sourcetag", "train", *argv])
+        with warnings.catch_warnings():
+            warnings.showwarning = one_line
+            train(model_args, data_args, train_args, command_line=["sourcetag", "train", *argv])
     except (DataError, OutputDirError, FileNotFoundError) as e:
         print(f"sourcetag train: {e}", file=sys.stderr)
         return 1

@@ -191,6 +191,7 @@ def test_training_on_missing_labels_warns(tmp_path, tiny_base, fixture_file, cap
     assert "sourcetag train: warning: " in err and "only one label" in err and "official_statement" in err
     meta = json.loads((out / "sourcetag.json").read_text())
     assert any("only one label" in w for w in meta["warnings"])
+    assert "**Warning:** the training data has only one label" in (out / "README.md").read_text()
 
 
 def test_no_weight_bars_when_output_is_not_a_terminal(tmp_path, tiny_base, fixture_file, capsys):

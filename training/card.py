@@ -25,6 +25,7 @@ def write_model_card(out: Path, meta: dict, extra_sections: str = "") -> Path:
     labels = "\n".join(f"- `{k}`: {DEFINITIONS[k]}" for k in LABELS)
     counts = meta.get("label_counts", {})
     count_lines = "\n".join(f"- {split}: " + ", ".join(f"{k} {v}" for k, v in c.items()) for split, c in counts.items())
+    warned = "".join(f"\n**Warning:** {w}.\n" for w in meta.get("warnings") or [])
     text = f"""# sourcetag model
 
 Labels every sentence of a news article by how its claim is sourced. Trained with sourcetag
@@ -45,7 +46,7 @@ Maximum length {spec['max_length']} tokens. Probabilities are calibrated by temp
 {_scores_table(meta.get('scores', {}))}
 ## Training data
 {count_lines}
-
+{warned}
 Data files and their SHA-256 are in `sourcetag.json`, with the resolved configuration and command line:
 
     {' '.join(meta.get('command_line', []))}

@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,20 @@ def _last_checkpoint(out: Path) -> str:
     return str(ckpts[-1])
 
 
+def label_warnings(rows) -> list[str]:
+    """What a user must know about the labels of the training rows: labels the model can never learn."""
+    counts = label_counts(rows)
+    missing = [name for name, n in counts.items() if n == 0]
+    present = [name for name, n in counts.items() if n]
+    if len(present) == 1:
+        return [f"the training data has only one label ({present[0]}): the model will give it to every sentence and "
+                f"can never predict {', '.join(missing)}"]
+    if missing:
+        return [f"no training sentences labelled {', '.join(missing)}: the model cannot learn to predict "
+                f"{'it' if len(missing) == 1 else 'them'}"]
+    return []
+
+
 def _dev_line(metrics: dict, epoch: float | None) -> str:
     per = " ".join(
         f"{name.split('_')[0]} {metrics.get(f'eval_f1_{name}', float('nan')):.3f}" for name in LABELS
@@ -122,6 +137,9 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
     if train_args.threads:
         torch.set_num_threads(train_args.threads)
     splits, files = load_splits(data_args, train_args.seed)
+    notes = label_warnings(splits["train"])
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=2)
     device = resolve_device(train_args.device)
     precision = resolve_precision(train_args.precision, device)
     spec = InputSpec(context_window=model_args.context_window, official_hint=model_args.official_hint,
@@ -149,7 +167,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
     out = prepare_output_dir(train_args)
     try:
         return _fit_and_save(out, resume, model, tokenizer, datasets, splits, files, spec, lexicon_text, base, device,
-                             precision, started, model_args, data_args, train_args, command_line, log)
+                             precision, started, model_args, data_args, train_args, command_line, log, notes)
     except BaseException:
         _discard_failed_run(out, created)
         raise
@@ -165,7 +183,7 @@ def _discard_failed_run(out: Path, created: bool) -> None:
 
 
 def _fit_and_save(out, resume, model, tokenizer, datasets, splits, files, spec, lexicon_text, base, device, precision,
-                  started, model_args, data_args, train_args, command_line, log) -> dict:
+                  started, model_args, data_args, train_args, command_line, log, notes) -> dict:
     """The training run proper, into an output directory already prepared; returns the run summary."""
     from transformers import (
         DataCollatorWithPadding,
@@ -296,6 +314,7 @@ def _fit_and_save(out, resume, model, tokenizer, datasets, splits, files, spec, 
         "best_checkpoint_metric": trainer.state.best_metric,
         "epochs_run": trainer.state.epoch,
         "train_loss": train_out.training_loss,
+        "warnings": notes,
     }
     (out / METADATA_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_model_card(out, metadata)
