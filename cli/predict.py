@@ -85,6 +85,18 @@ def profile(article: Article, rows: list[dict], labels) -> dict:
             "sources": sources, **({"meta": article.meta} if article.meta else {})}
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A text cell that a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``+``, ``-``, ``@``, tab, CR at
+    its start) gets a leading ``'``, which spreadsheets show as text (OWASP's advice on CSV injection); numbers,
+    booleans and other text are unchanged. JSONL output keeps text exactly as read."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def format_rows(rows: list[dict], fmt: str, labels) -> str:
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
@@ -93,7 +105,7 @@ def format_rows(rows: list[dict], fmt: str, labels) -> str:
     extra = sorted({k for r in rows for k in r} - set(base) - {"probs", "evidence", "needs_review"})
     fields = base + [f"p_{k}" for k in labels] + ["needs_review", "evidence_cue", "evidence_source"] + extra
     w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
-    w.writeheader()
+    w.writerow({f: csv_cell(f) for f in fields})  # the header too: extra field names come from the input
     for r in rows:
         flat = {k: v for k, v in r.items() if k not in ("probs", "evidence")}
         flat.update({f"p_{k}": r["probs"][k] for k in labels})
@@ -101,7 +113,7 @@ def format_rows(rows: list[dict], fmt: str, labels) -> str:
         flat["evidence_source"] = (r["evidence"] or {}).get("source")
         flat.update({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
                      for k, v in flat.items() if k in extra})
-        w.writerow(flat)
+        w.writerow({k: csv_cell(v) for k, v in flat.items()})
     return buf.getvalue()
 
 

@@ -206,3 +206,28 @@ def test_unavailable_device_is_one_clear_error(model_dir, tmp_path, capsys, monk
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "--device" in err and device in err and "Traceback" not in err
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_prefixed(model_dir, tmp_path):
+    """Spreadsheet formula injection: a cell starting with =, +, -, @, tab or CR is a formula to Excel/Calc."""
+    src = tmp_path / "arts.jsonl"
+    src.write_text(json.dumps({"id": "@evil", "text": '=HYPERLINK("http://x.example","click")\n+1 more line\n'
+                               "The minister said so.", "url": "=cmd|' /C calc'!A0"}) + "\n", encoding="utf-8")
+    out, jl = tmp_path / "o.csv", tmp_path / "o.jsonl"
+    assert predict("--model", model_dir, src, "-o", out) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["text"] for r in rows] == ["'=HYPERLINK(\"http://x.example\",\"click\")", "'+1 more line",
+                                         "The minister said so."]
+    assert {r["article"] for r in rows} == {"'@evil"} and {r["id"][:2] for r in rows} == {"'@"}
+    assert all(float(r["p_filler"]) >= 0 for r in rows)  # numbers stay numbers
+    assert predict("--model", model_dir, src, "-o", jl) == 0  # JSONL keeps the text as it is
+    assert read_jsonl(jl)[0]["text"].startswith("=HYPERLINK")
+
+
+def test_csv_header_and_extra_fields_are_prefixed_too(model_dir, tmp_path):
+    src = tmp_path / "s.jsonl"
+    src.write_text(json.dumps({"article": "A", "text": "Police said so.", "=SUM(A1)": "-2+3"}) + "\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    assert predict("--model", model_dir, "--input-format", "sentences", src, "-o", out) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows[0]["'=SUM(A1)"] == "'-2+3"
