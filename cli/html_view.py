@@ -73,7 +73,7 @@ def _evidence_spans(text: str, ev: dict | None) -> list[tuple[int, int, str]]:
             spans.append((m.start(), m.end(), "cue"))
     if source:
         s = found.source_start if found is not None and found.source == source else None
-        if s is None or text[s : s + len(source)] != source:  # (a left source's offset can point too late)
+        if s is None or text[s : s + len(source)] != source:  # the row was edited or made elsewhere
             s = text.find(source)
         if s >= 0:
             spans.append((s, s + len(source), "src"))

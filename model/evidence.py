@@ -55,15 +55,15 @@ def _left_source(left: str) -> tuple[str, int] | None:
         if tail.strip():
             piece_start += len(head) + 1
             piece = tail
-    words = piece.split()
-    while words and words[-1].lower() in _AUX:
+    words = [(m.start(), m.group()) for m in re.finditer(r"\S+", piece)]
+    while words and words[-1][1].lower() in _AUX:
         words.pop()
     if not words:
         return None
     words = words[-15:]
-    text = " ".join(words)
-    start = left.rfind(words[0], piece_start)
-    return text, max(start, 0)
+    # The offset of the first kept word itself: searching for its text could land inside a later word
+    # (the "A" of "A spokesman for Armed Forces" found in "Armed").
+    return " ".join(w for _, w in words), piece_start + words[0][0]
 
 
 def _clean(span: str) -> str:

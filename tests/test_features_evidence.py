@@ -70,3 +70,12 @@ def test_evidence_skips_cues_inside_quotations():
     assert (ev.cue, ev.source) == ("wrote", "Syrskyi")
     ev = find_evidence("“They said we would be home by May,” one soldier told the paper.")
     assert (ev.cue, ev.source) == ("told", "one soldier")
+
+
+def test_evidence_source_offset_points_at_the_source_itself():
+    # The first word of the source ("A") also occurs inside a later word ("Armed"): the offset must not land there.
+    for sentence in ("A spokesman for the Armed Forces said the bridge was hit.",
+                     "Late on Monday, a team at Aalto University said the sample was clean."):
+        ev = find_evidence(sentence)
+        assert ev is not None and ev.source
+        assert sentence[ev.source_start:].startswith(ev.source), (sentence, ev)
