@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["LABELS", "ArticleResult", "Evidence", "SentenceResult", "Tagger", "__version__", "split_sentences"]
+__all__ = ["LABELS", "ArticleResult", "DataError", "Evidence", "InputError", "ModelError", "OutputError",
+           "SentenceResult", "SourcetagError", "Tagger", "__version__", "split_sentences"]
 
 _LAZY = {
     "Tagger": "sourcetag.model.tagger",
@@ -21,9 +22,12 @@ _LAZY = {
     "Evidence": "sourcetag.model.evidence",
     "LABELS": "sourcetag.model.labels",
     "split_sentences": "sourcetag.model.splitter",
+    **{name: "sourcetag.model.errors" for name in ("SourcetagError", "DataError", "InputError", "ModelError",
+                                                    "OutputError")},
 }
 
 if TYPE_CHECKING:
+    from .model.errors import DataError, InputError, ModelError, OutputError, SourcetagError
     from .model.evidence import Evidence
     from .model.labels import LABELS
     from .model.splitter import split_sentences

@@ -1,18 +1,30 @@
-"""``sourcetag predict``: label every sentence of new articles (a thin layer over :class:`Tagger`)."""
+"""``sourcetag predict``: label every sentence of new articles (a thin layer over :class:`Tagger`).
+
+Articles stream through in chunks (:data:`CHUNK_CHARS`): each chunk is read, labelled and written before the next
+is read, so memory stays flat however many articles there are. Rows go to a partial output first
+(:mod:`sourcetag.partial`); the output file appears whole at the end, and ``--resume`` continues an interrupted run.
+"""
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
+import hashlib
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .model.errors import InputError, OutputError, SourcetagError
 from .model.evidence import named_sources
-from .model.records import write_jsonl_atomic, write_text_atomic
-from .readers import FORMATS, Article, InputError, read_inputs
+from .model.limits import MAX_ARTICLE_CHARS
+from .model.records import check_writable, write_text_atomic
+from .partial import PartialOutput, csv_cell, partial_dir  # noqa: F401 (csv_cell: public here too)
+from .readers import FORMATS, Article, ReadStats, iter_inputs
+
+CHUNK_CHARS = 100_000
+"""Characters of article text labelled at a time (about 800 sentences of news): enough length-sorted batches of
+32 that padding stays as low as for one large batch, while a chunk's inputs and rows take a few MB at most."""
 
 
 def _batch_size(text: str) -> int:
@@ -52,7 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--batch-size", type=_batch_size, default=None, help="default: 32 on CPU, 128 on GPU")
     p.add_argument("--skip-bad", action="store_true", help="report and skip unreadable articles instead of stopping")
-    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--max-article-chars", type=int, default=MAX_ARTICLE_CHARS, metavar="N",
+                   help=f"refuse articles longer than this (default {MAX_ARTICLE_CHARS:,} characters)")
+    p.add_argument("--chunk-chars", type=int, default=CHUNK_CHARS, metavar="N",
+                   help=f"label and write articles in chunks of about this many characters (default {CHUNK_CHARS:,}); "
+                        "an interrupted run keeps every finished chunk")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run with the same inputs, options and output file")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite existing output files (and drop an interrupted run's partial output)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no profile table")
     return p
 
@@ -85,39 +105,7 @@ def profile(article: Article, rows: list[dict], labels) -> dict:
             "sources": sources, **({"meta": article.meta} if article.meta else {})}
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value):
-    """A text cell that a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``+``, ``-``, ``@``, tab, CR at
-    its start) gets a leading ``'``, which spreadsheets show as text (OWASP's advice on CSV injection); numbers,
-    booleans and other text are unchanged. JSONL output keeps text exactly as read."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def format_rows(rows: list[dict], fmt: str, labels) -> str:
-    if fmt == "jsonl":
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    buf = io.StringIO()
-    base = ["article", "idx", "id", "text", "start", "end", "label"]
-    extra = sorted({k for r in rows for k in r} - set(base) - {"probs", "evidence", "needs_review"})
-    fields = base + [f"p_{k}" for k in labels] + ["needs_review", "evidence_cue", "evidence_source"] + extra
-    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
-    w.writerow({f: csv_cell(f) for f in fields})  # the header too: extra field names come from the input
-    for r in rows:
-        flat = {k: v for k, v in r.items() if k not in ("probs", "evidence")}
-        flat.update({f"p_{k}": r["probs"][k] for k in labels})
-        flat["evidence_cue"] = (r["evidence"] or {}).get("cue")
-        flat["evidence_source"] = (r["evidence"] or {}).get("source")
-        flat.update({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-                     for k, v in flat.items() if k in extra})
-        w.writerow({k: csv_cell(v) for k, v in flat.items()})
-    return buf.getvalue()
-
-
-def profile_table(profiles: list[dict], labels, limit: int = 20) -> str:
+def profile_table(profiles: list[dict], labels, limit: int = 20, total: int | None = None) -> str:
     short = {"official_statement": "official", "attributed_claim": "attrib.", "unverified_assertion": "unverif.",
              "filler": "filler"}
     head = f"{'article':<28} {'sent':>5} " + " ".join(f"{short[k]:>9}" for k in labels) + "  sources"
@@ -126,9 +114,67 @@ def profile_table(profiles: list[dict], labels, limit: int = 20) -> str:
         srcs = "; ".join(p["sources"][:3]) + (" ..." if len(p["sources"]) > 3 else "")
         lines.append(f"{p['article'][:28]:<28} {p['sentences']:>5} "
                      + " ".join(f"{p['shares'][k]:>9.0%}" for k in labels) + f"  {srcs[:60]}")
-    if len(profiles) > limit:
-        lines.append(f"... and {len(profiles) - limit} more articles (see --profile)")
+    total = len(profiles) if total is None else total
+    if total > limit:
+        lines.append(f"... and {total - limit} more articles (see --profile)")
     return "\n".join(lines)
+
+
+def chunks(articles: Iterable[Article], max_chars: int = CHUNK_CHARS) -> Iterator[list[Article]]:
+    """Consecutive articles in groups of about ``max_chars`` characters (an article is never split)."""
+    chunk: list[Article] = []
+    size = 0
+    for a in articles:
+        chunk.append(a)
+        size += len(a.text) if a.sentences is None else sum(len(r["text"]) for r in a.sentences)
+        if size >= max_chars:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def label_chunk(tagger, chunk: list[Article]) -> tuple[str, str, int, list[tuple[str, str]]]:
+    """JSONL rows and profiles of one chunk of articles, its number of sentences, and each row's id and source."""
+    raw = [a for a in chunk if a.sentences is None]
+    pre = [a for a in chunk if a.sentences is not None]
+    results = {}
+    if raw:
+        for a, res in zip(raw, tagger.predict([a.text for a in raw]), strict=True):
+            results[id(a)] = res.sentences
+    if pre:
+        for a, res in zip(pre, tagger.predict_sentences([[r["text"] for r in a.sentences] for a in pre]), strict=True):
+            results[id(a)] = res
+    rows, profiles, ids = [], [], []
+    for a in chunk:
+        arows = sentence_rows(a, results[id(a)])
+        ids += [(str(r["id"]), a.source) for r in arows]
+        rows += [json.dumps(r, ensure_ascii=False) + "\n" for r in arows]
+        profiles.append(json.dumps(profile(a, arows, tagger.labels), ensure_ascii=False) + "\n")
+    return "".join(rows), "".join(profiles), len(ids), ids
+
+
+def skip_done(articles: Iterator[Article], done: list[str]) -> Iterator[Article]:
+    """The articles after the ``done`` ones, checking that the inputs still start with exactly those."""
+    for i, fingerprint in enumerate(done):
+        a = next(articles, None)
+        if a is None:
+            raise OutputError(f"the inputs hold {i} articles, fewer than the {len(done)} the interrupted run "
+                              "labelled; --force starts again")
+        if a.fingerprint() != fingerprint:
+            raise OutputError(f"{a.source}: not the article the interrupted run labelled at this place "
+                              f"(article {i + 1}); the inputs changed since; --force starts again")
+    yield from articles
+
+
+def _model_fingerprint(model: str | None) -> str:
+    from .model.paths import METADATA_FILE, default_model_dir
+
+    meta = (Path(model) if model else default_model_dir()) / METADATA_FILE
+    try:
+        return hashlib.sha256(meta.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return ""  # the model load reports it
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,74 +186,112 @@ def main(argv: list[str] | None = None) -> int:
         resolve_device(args.device)
     except ValueError as e:
         parser.error(f"argument --device: {e}")  # before any input is read or model loaded
+    if args.resume and not args.output:
+        parser.error("--resume needs --output: a run to standard output cannot be resumed")
+    if args.max_article_chars < 1 or args.chunk_chars < 1:
+        parser.error("--max-article-chars and --chunk-chars must be at least 1")
     err = sys.stderr
 
     def warn(msg: str) -> None:
         print(f"sourcetag predict: {msg}", file=err)
 
     out_path = Path(args.output) if args.output else None
-    for p in (out_path, Path(args.profile) if args.profile else None, Path(args.html) if args.html else None):
+    profile_path = Path(args.profile) if args.profile else None
+    html_path = Path(args.html) if args.html else None
+    for p in (out_path, profile_path, html_path):
         if p is not None and p.exists() and not args.force:
-            warn(f"{p} exists; pass --force to overwrite it")
-            return 1
+            raise OutputError(f"{p} exists; pass --force to overwrite it")
+    for p in (out_path, profile_path, html_path):
+        if p is not None:
+            check_writable(p)
     fmt = args.output_format or ("csv" if out_path and out_path.suffix.lower() == ".csv" else "jsonl")
+    # what must not change between an interrupted run and its resumption (each changes the rows written)
+    options = {"inputs": [str(Path(i).resolve()) if i != "-" else i for i in args.inputs],
+               "input_format": args.input_format, "output_format": fmt, "profile": args.profile, "html": args.html,
+               "model": str(Path(args.model).resolve()) if args.model else None,
+               "model_metadata": _model_fingerprint(args.model), "precision": args.precision,
+               "device": args.device, "batch_size": args.batch_size, "review_threshold": args.review_threshold,
+               "max_article_chars": args.max_article_chars, "chunk_chars": args.chunk_chars,
+               "skip_bad": args.skip_bad}
+    if args.resume and not args.quiet and not partial_dir(out_path).exists():
+        warn(f"{out_path}: no interrupted run to resume; starting from the first article")
+    run = PartialOutput(out_path, options, resume=args.resume, force=args.force)
+    stats = ReadStats()
+    tagger = None
     try:
-        articles, skipped, formats = read_inputs(args.inputs, args.input_format, args.skip_bad, warn)
-    except InputError as e:
-        warn(str(e))
-        return 1
-    if args.input_format == "auto" and not args.quiet:
-        warn("input format: " + ", ".join(f"{k} ({v} file{'s' if v > 1 else ''})" for k, v in formats.items()))
-    if not articles:
-        warn("no articles to label")
-        return 1
-    from .model.tagger import ModelLoadError, Tagger
+        articles = iter_inputs(args.inputs, args.input_format, args.skip_bad, warn, args.max_article_chars, stats)
+        if run.resumed and not args.quiet:
+            warn(f"resuming: {run.resumed} articles already labelled")
+        bar = None
+        if not args.quiet and err.isatty():
+            from tqdm.auto import tqdm
 
-    try:
-        tagger = Tagger.load(args.model, device=args.device, precision=args.precision,
-                             batch_size=args.batch_size, review_threshold=args.review_threshold)
-    except ModelLoadError as e:
-        warn(str(e))
-        return 1
-    progress = not args.quiet and err.isatty()
-    raw = [a for a in articles if a.sentences is None]
-    pre = [a for a in articles if a.sentences is not None]
-    results = {}
-    if raw:
-        for a, res in zip(raw, tagger.predict([a.text for a in raw], progress=progress), strict=True):
-            results[id(a)] = res.sentences
-    if pre:
-        for a, res in zip(pre, tagger.predict_sentences([[r["text"] for r in a.sentences] for a in pre], progress), strict=True):
-            results[id(a)] = res
-    rows, profiles = [], []
-    ids: dict[str, str] = {}
-    for a in articles:
-        arows = sentence_rows(a, results[id(a)])
-        for r in arows:  # a pre-split row's own id can equal one made for a split article ("a-0")
-            if str(r["id"]) in ids:
-                warn(f"{a.source}: duplicate sentence id {r['id']!r} (also {ids[str(r['id'])]})")
-                return 1
-            ids[str(r["id"])] = a.source
-        rows.extend(arows)
-        profiles.append(profile(a, arows, tagger.labels))
-    text = format_rows(rows, fmt, tagger.labels)
-    if out_path is None:
-        sys.stdout.write(text)
-    else:
-        write_text_atomic(out_path, text)
-    if args.profile:
-        write_jsonl_atomic(Path(args.profile), profiles)
-    if args.html:
-        from .html_view import render_html
-        from .model.records import PredictedRow
+            bar = tqdm(desc="predict", unit="article", initial=run.resumed, leave=False, file=err)
+        row_ids = dict.fromkeys(run.row_ids(), "an earlier chunk")  # a row id may only occur once in the output
+        for chunk in chunks(skip_done(articles, run.done), args.chunk_chars):
+            if tagger is None:
+                tagger = _load_tagger(args)
+            rows, profiles, n, ids = label_chunk(tagger, chunk)
+            for rid, source in ids:  # a pre-split row's own id can equal one made for a split article ("a-0")
+                if rid in row_ids:
+                    raise InputError(f"{source}: duplicate sentence id {rid!r} (also {row_ids[rid]})")
+                row_ids[rid] = source
+            run.commit([a.fingerprint() for a in chunk], rows, profiles, n, tagger.labels)
+            if bar is not None:
+                bar.update(len(chunk))
+        if bar is not None:
+            bar.close()
+        if args.input_format == "auto" and not args.quiet and stats.formats:
+            warn("input format: " + ", ".join(f"{k} ({v} file{'s' if v > 1 else ''})"
+                                              for k, v in stats.formats.items()))
+        if not run.done:
+            raise InputError("no articles to label")
+        table = profile_table(run.first_profiles(20), run.labels, total=len(run.done)) if not args.quiet else ""
+        if html_path is not None:  # the page holds every row: it is the one output built in memory
+            from .html_view import render_html
+            from .model.records import read_predictions
 
-        names = ", ".join(Path(i).name if i != "-" else "standard input" for i in args.inputs)
-        write_text_atomic(Path(args.html), render_html([PredictedRow.from_dict(r) for r in rows],
-                                                       title=f"Sourcing view: {names}", source=names,
-                                                       review_threshold=args.review_threshold))
+            names = ", ".join(Path(i).name if i != "-" else "standard input" for i in args.inputs)
+            write_text_atomic(html_path, render_html(read_predictions(run.rows_path), title=f"Sourcing view: {names}",
+                                                     source=names, review_threshold=args.review_threshold))
+        run.finish(fmt, profile_path, sys.stdout)
+    except KeyboardInterrupt:
+        if run.resumable:
+            run.close()
+            warn(f"interrupted after {_articles(len(run.done))}; the same command with --resume continues from there")
+        else:
+            run.discard()
+            warn("interrupted")
+        return 130
+    except SourcetagError as e:
+        # a run that labelled something keeps it, like an interrupted one: once the cause is fixed (a full disk,
+        # a bad file further on), --resume continues instead of starting again
+        if not run.resumable:
+            run.discard()
+            raise
+        run.close()
+        if len(run.done) == run.resumed:
+            raise
+        raise type(e)(f"{e}; what was labelled ({_articles(len(run.done))}) is kept for --resume",
+                      option=e.option) from e
+    except BaseException:
+        run.close() if run.resumable else run.discard()
+        raise
     if not args.quiet:
-        print(profile_table(profiles, tagger.labels), file=err)
+        print(table, file=err)
         where = f" to {out_path}" if out_path else ""
-        print(f"labelled {len(rows)} sentences in {len(articles)} articles{where}"
-              + (f"; skipped {len(skipped)} bad input(s)" if skipped else ""), file=err)
+        print(f"labelled {run.sentences} sentences in {len(run.done)} articles{where}"
+              + (f" ({run.resumed} of them before resuming)" if run.resumed else "")
+              + (f"; skipped {len(stats.skipped)} bad input(s)" if stats.skipped else ""), file=err)
     return 0
+
+
+def _articles(n: int) -> str:
+    return f"{n} article{'' if n == 1 else 's'}"
+
+
+def _load_tagger(args):
+    from .model.tagger import Tagger
+
+    return Tagger.load(args.model, device=args.device, precision=args.precision, batch_size=args.batch_size,
+                       review_threshold=args.review_threshold, max_article_chars=args.max_article_chars)

@@ -1,25 +1,30 @@
 """Read articles for ``sourcetag predict``: plain text, HTML, JSONL articles, or pre-split sentences.
 
-Every problem is an :class:`InputError` whose message names the file (and line).
+Every problem is an :class:`InputError` whose message names the file (and line). :func:`iter_inputs` yields one
+article at a time and reads JSONL files one line at a time, so memory does not grow with the number of articles
+or the size of a file; an article longer than ``max_chars`` characters is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import shutil
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
-from .model.records import DataError, decode_text, group_articles, iter_jsonl_text, rows_from_text
+from .model.errors import DataError, InputError, reason
+from .model.limits import BYTES_PER_CHAR_READ, MAX_ARTICLE_CHARS
+from .model.records import decode_text, iter_jsonl_stream, iter_rows
 
 FORMATS = ("auto", "text", "html", "jsonl", "sentences")
 _SUFFIXES = {".txt": "text", ".text": "text", ".md": "text", ".html": "html", ".htm": "html",
              ".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl"}
-
-
-class InputError(ValueError):
-    """Bad input; the message names the file and, where it applies, the line."""
 
 
 @dataclass
@@ -34,30 +39,56 @@ class Article:
     id_given: bool = False
     """The id comes from the input itself (a JSONL ``id``, a sentence row's ``article``), not from a file name."""
 
+    def fingerprint(self) -> str:
+        """A hash of the article's id and content: how a resumed run recognises what an earlier run labelled."""
+        body = self.text if self.sentences is None else json.dumps(self.sentences, ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(f"{self.id}\0{body}".encode()).hexdigest()[:32]
+
+
+def too_long(where: str, chars: int, max_chars: int) -> InputError:
+    return InputError(f"{where}: article of {chars:,} characters, over the limit of {max_chars:,}",
+                      option="max_article_chars")
+
 
 def _decode(raw: bytes, name: str) -> str:
     if not raw.strip():
         raise InputError(f"{name}: empty file")
     try:
-        return decode_text(raw, name)
+        text = decode_text(raw, name)
     except DataError as e:
         raise InputError(str(e)) from e
+    if not text.strip():  # only Unicode spaces (no-break, line separators): no sentence to label
+        raise InputError(f"{name}: empty file")
+    return text
 
 
-def sniff(name: str, text: str) -> str:
-    """Pick a format from the file name, then from the content."""
+def sniff(name: str, head: str, first_line: str) -> str:
+    """Pick a format from the file name, then from the content: the lower-cased start of the text and its first
+    non-blank line."""
     fmt = _SUFFIXES.get(Path(name).suffix.lower())
-    head = text.lstrip()[:500].lower()
     if fmt in (None, "text") and (head.startswith("<!doctype html") or head.startswith("<html")):
         return "html"
     if fmt == "jsonl" or (fmt is None and head.startswith("{")):
-        first = next((ln for ln in text.splitlines() if ln.strip()), "")
         try:
-            obj = json.loads(first)
-        except json.JSONDecodeError:
+            obj = json.loads(first_line)
+        except (ValueError, RecursionError):
             return "jsonl"  # the reader reports the malformed line
         return "sentences" if isinstance(obj, dict) and "article" in obj else "jsonl"
     return fmt or "text"
+
+
+def _sniff_stream(name: str, stream: BinaryIO, max_line: int) -> str:
+    """:func:`sniff` on the start of a seekable stream (its first line read whole); the stream is rewound."""
+    head = stream.read(2048).decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()[:500].lower()
+    stream.seek(0)
+    first = ""
+    if head.startswith("{"):
+        while line := stream.readline(max_line):
+            if line.strip():
+                first = line.decode("utf-8", errors="replace").lstrip("\ufeff")
+                break
+        stream.seek(0)
+    return sniff(name, head, first)
 
 
 MIN_HTML_WORDS = 10
@@ -84,44 +115,90 @@ def _html_article(html: str, name: str, art_id: str) -> Article:
     return Article(id=art_id, source=name, text=text, meta={k: v for k, v in meta.items() if v})
 
 
-def _jsonl_articles(text: str, name: str) -> Iterator[Article]:
+def _jsonl_articles(objects: Iterable[tuple[int, dict]], name: str, max_chars: int) -> Iterator[Article]:
     stem = Path(name).stem
-    for n, obj in iter_jsonl_text(text, name):
+    for n, obj in objects:
         body = obj.get("text")
         if not isinstance(body, str) or not body.strip():
             raise InputError(f"{name}:{n}: row has no 'text'")
         title = obj.get("title")
         full = f"{title}\n\n{body}" if isinstance(title, str) and title.strip() else body
+        if len(full) > max_chars:
+            raise too_long(f"{name}:{n}", len(full), max_chars)
         meta = {k: obj[k] for k in ("title", "url") if k in obj}
         yield Article(id=str(obj.get("id", f"{stem}:{n}")), source=f"{name}:{n}", text=full, meta=meta,
                       id_given="id" in obj)
 
 
-def _sentence_articles(text: str, name: str) -> Iterator[Article]:
-    for art in group_articles(rows_from_text(text, name, require_label=False)):
-        yield Article(id=art[0].article, source=name, sentences=[r.to_dict() for r in art], id_given=True)
+def _sentence_articles(objects: Iterable[tuple[int, dict]], name: str, max_chars: int) -> Iterator[Article]:
+    rows: list[dict] = []
+    chars = 0
+    for row in iter_rows(objects, name, require_label=False):
+        if rows and rows[0]["article"] != row.article:
+            yield Article(id=rows[0]["article"], source=name, sentences=rows, id_given=True)
+            rows, chars = [], 0
+        chars += len(row.text)
+        if chars > max_chars:
+            raise too_long(f"{name}: article {row.article!r}", chars, max_chars)
+        rows.append(row.to_dict())
+    if rows:
+        yield Article(id=rows[0]["article"], source=name, sentences=rows, id_given=True)
 
 
-def read_source(name: str, raw: bytes, fmt: str, art_id: str) -> tuple[str, list[Article]]:
-    """Articles in one file's bytes; returns the format used (``auto`` resolved) and the articles."""
-    text = _decode(raw, name)
-    used = sniff(name, text) if fmt == "auto" else fmt
+def _stream_articles(stream: BinaryIO, name: str, used: str, max_chars: int) -> Iterator[Article]:
+    objects = iter_jsonl_stream(stream, name, BYTES_PER_CHAR_READ * max_chars)
+    return _jsonl_articles(objects, name, max_chars) if used == "jsonl" else _sentence_articles(objects, name, max_chars)
+
+
+def read_stream(name: str, stream: BinaryIO, fmt: str, art_id: str,
+                max_chars: int = MAX_ARTICLE_CHARS) -> tuple[str, Iterator[Article]]:
+    """The format used (``auto`` resolved) and the articles of one seekable byte stream.
+
+    The whole stream is checked before this returns, so a bad file raises here, before any of its articles is
+    labelled; the articles are then read again one at a time (a JSONL file one line at a time). A file holding
+    one article is read only up to ``BYTES_PER_CHAR_READ * max_chars`` bytes.
+    """
+    max_bytes = BYTES_PER_CHAR_READ * max_chars
+    head = stream.read(8192)
+    stream.seek(0)
+    if b"\x00" in head:
+        raise InputError(f"{name}: binary file, not text")
+    used = _sniff_stream(name, stream, max_bytes) if fmt == "auto" else fmt
     try:
-        return used, _articles(text, name, used, art_id)
+        if used in ("text", "html"):
+            raw = stream.read(max_bytes + 1)
+            if len(raw) > max_bytes:
+                raise InputError(f"{name}: over {max_bytes:,} bytes, too large for one article",
+                                 option="max_article_chars")
+            text = _decode(raw, name)
+            if len(text) > max_chars:
+                raise too_long(name, len(text), max_chars)
+            article = Article(id=art_id, source=name, text=text) if used == "text" else _html_article(text, name, art_id)
+            if len(article.text) > max_chars:
+                raise too_long(name, len(article.text), max_chars)
+            return used, iter([article])
+        if used not in ("jsonl", "sentences"):
+            raise InputError(f"{name}: unknown input format {used!r}")
+        if sum(1 for _ in _stream_articles(stream, name, used, max_chars)) == 0:  # checks every line
+            raise InputError(f"{name}: empty file")
     except DataError as e:
-        raise InputError(str(e)) from e
+        raise InputError(str(e), option=e.option) from e
+
+    def again() -> Iterator[Article]:
+        stream.seek(0)
+        try:
+            yield from _stream_articles(stream, name, used, max_chars)
+        except DataError as e:  # only when the file changed since it was checked
+            raise InputError(str(e), option=e.option) from e
+
+    return used, again()
 
 
-def _articles(text: str, name: str, used: str, art_id: str) -> list[Article]:
-    if used == "text":
-        return [Article(id=art_id, source=name, text=text)]
-    if used == "html":
-        return [_html_article(text, name, art_id)]
-    if used == "jsonl":
-        return list(_jsonl_articles(text, name))
-    if used == "sentences":
-        return list(_sentence_articles(text, name))
-    raise InputError(f"{name}: unknown input format {used!r}")
+def read_source(name: str, raw: bytes, fmt: str, art_id: str,
+                max_chars: int = MAX_ARTICLE_CHARS) -> tuple[str, list[Article]]:
+    """Articles in one file's bytes; returns the format used (``auto`` resolved) and the articles."""
+    used, articles = read_stream(name, io.BytesIO(raw), fmt, art_id, max_chars)
+    return used, list(articles)
 
 
 def expand_inputs(inputs: list[str]) -> list[tuple[str, Path | None]]:
@@ -159,42 +236,65 @@ def article_id_for(name: str, path: Path | None, roots: list[str]) -> str:
     return path.stem
 
 
-def read_inputs(inputs: list[str], fmt: str, skip_bad: bool, warn) -> tuple[list[Article], list[str], dict]:
-    """All articles of all inputs; bad ones raise, or with ``skip_bad`` are reported and skipped."""
-    articles: list[Article] = []
-    skipped: list[str] = []
-    formats: dict[str, int] = {}
+@dataclass
+class ReadStats:
+    """What :func:`iter_inputs` has read so far: files per format, and the bad inputs it skipped."""
+
+    formats: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _open(path: Path | None) -> BinaryIO:
+    if path is not None:
+        return path.open("rb")
+    spool = tempfile.TemporaryFile()  # standard input, copied so that it can be checked and then read again
+    shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
+    spool.seek(0)
+    return spool
+
+
+def iter_inputs(inputs: list[str], fmt: str, skip_bad: bool, warn: Callable[[str], None],
+                max_chars: int = MAX_ARTICLE_CHARS, stats: ReadStats | None = None) -> Iterator[Article]:
+    """The articles of all inputs in order, one at a time, with unique ids (:func:`unique_ids`). A bad input raises
+    :class:`InputError` before any of its articles is yielded, or with ``skip_bad`` is reported through ``warn``,
+    noted in ``stats`` and skipped."""
+    stats = stats if stats is not None else ReadStats()
+    return unique_ids(_file_articles(inputs, fmt, skip_bad, warn, max_chars, stats), skip_bad, stats, warn)
+
+
+def _file_articles(inputs: list[str], fmt: str, skip_bad: bool, warn: Callable[[str], None], max_chars: int,
+                   stats: ReadStats) -> Iterator[Article]:
     for name, path in expand_inputs(inputs):
         try:
-            raw = sys.stdin.buffer.read() if path is None else path.read_bytes()
-            used, arts = read_source(name, raw, fmt, article_id_for(name, path, inputs))
-        except InputError as e:
-            if not skip_bad:
-                raise
-            skipped.append(str(e))
-            warn(f"skipped: {e}")
-            continue
+            with _open(path) as stream:
+                try:
+                    used, articles = read_stream(name, stream, fmt, article_id_for(name, path, inputs), max_chars)
+                except InputError as e:
+                    if not skip_bad:
+                        raise
+                    stats.skipped.append(str(e))
+                    warn(f"skipped: {e}")
+                    continue
+                stats.formats[used] = stats.formats.get(used, 0) + 1
+                yield from articles
         except OSError as e:
-            raise InputError(f"{name}: cannot read ({e.strerror})") from e
-        formats[used] = formats.get(used, 0) + 1
-        articles.extend(arts)
-    return unique_ids(articles, skip_bad, skipped, warn), skipped, formats
+            raise InputError(f"{name}: cannot read ({reason(e)})") from e
 
 
-def unique_ids(articles: list[Article], skip_bad: bool, skipped: list[str], warn) -> list[Article]:
-    """Articles whose ids, and whose sentences' ids, are unique over all inputs.
+def unique_ids(articles: Iterable[Article], skip_bad: bool, stats: ReadStats, warn) -> Iterator[Article]:
+    """Articles whose ids, and whose sentences' ids, are unique over all inputs, one at a time.
 
     Two articles with one given id (or two sentence rows with one id) are an input error, reported like a bad
     file (raised, or with ``skip_bad`` reported and skipped); an id derived from a file name that is already taken
-    (``a/x.txt`` and ``b/x.txt`` are both ``x``) gets ``~2``, ``~3``, ... appended.
+    (``a/x.txt`` and ``b/x.txt`` are both ``x``) gets ``~2``, ``~3``, ... appended. Articles stream through, so an
+    id is settled when its article passes: a given id that repeats an earlier derived one is refused too.
     """
-    kept: list[Article] = []
-    given: dict[str, str] = {}
+    owner: dict[str, str] = {}
     sentence_ids: dict[str, str] = {}
     for a in articles:
         try:
-            if a.id_given and a.id in given:
-                raise InputError(f"{a.source}: duplicate article id {a.id!r} (also {given[a.id]})")
+            if a.id_given and a.id in owner:
+                raise InputError(f"{a.source}: duplicate article id {a.id!r} (also {owner[a.id]})")
             ids = [str(r["id"]) for r in a.sentences or []]
             dup = next((i for i in ids if i in sentence_ids), None)
             if dup is not None:
@@ -202,19 +302,14 @@ def unique_ids(articles: list[Article], skip_bad: bool, skipped: list[str], warn
         except InputError as e:
             if not skip_bad:
                 raise
-            skipped.append(str(e))
+            stats.skipped.append(str(e))
             warn(f"skipped: {e}")
             continue
-        if a.id_given:
-            given[a.id] = a.source
-        sentence_ids.update((i, a.source) for i in ids)
-        kept.append(a)
-    used = set(given)
-    for a in kept:
         if not a.id_given:
             base, k = a.id, 1
-            while a.id in used:
+            while a.id in owner:
                 k += 1
                 a.id = f"{base}~{k}"
-            used.add(a.id)
-    return kept
+        owner[a.id] = a.source
+        sentence_ids.update((i, a.source) for i in ids)
+        yield a

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     from ..model.paths import default_model_dir
-    from ..model.records import DataError, read_rows
+    from ..model.records import DataError, check_writable, read_rows, staged_directory
     from ..model.tagger import ModelLoadError, Tagger
     from .baselines import all_baselines
     from .evaluator import Evaluator, score
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     report_dir = Path(args.report) if args.report else model_dir / f"report-{Path(args.data).stem}"
     if report_dir.exists() and any(report_dir.iterdir()) and not args.force:
         return fail(f"{report_dir} exists; pass --force to overwrite it")
+    check_writable(report_dir)
     compare = []
     for item in args.compare:
         name, sep, path = item.partition("=")
@@ -78,7 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     for b in all_baselines(train_rows):
         systems[b.name] = score(rows, b.predict(rows))
     pred = np.asarray(result["probs"]).argmax(-1)
-    summary = write_report(report_dir, str(args.data), model_name, systems, result["calibration"], rows, pred)
+    if not report_dir.exists():  # a report folder made inside a trained model's folder goes with it on train --force
+        from ..model.paths import record_written
+
+        record_written(report_dir.parent, report_dir.name)
+    with staged_directory(report_dir) as staged:  # an interrupted or failed report leaves no half directory
+        summary = write_report(staged, str(args.data), model_name, systems, result["calibration"], rows, pred)
     if not args.quiet:
         print(summary)
         print(f"\nreport: {report_dir.resolve()}/report.md")

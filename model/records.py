@@ -8,21 +8,23 @@ Every error names the file and line.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
+import re
 import secrets
+import shutil
 import stat
+import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
+from .errors import DataError, OutputError, reason
 from .labels import LABEL2ID, LABELS
-
-
-class DataError(ValueError):
-    """Bad input data; the message names the file and line."""
 
 
 @dataclass
@@ -59,22 +61,95 @@ def read_text(path: str | Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as e:
-        raise DataError(f"{path}: cannot read ({e.strerror})") from e
+        raise DataError(f"{path}: cannot read ({reason(e)})") from e
     return decode_text(raw, str(path))
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_surrogate(value) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
+
+
+def parse_json_line(line: str, where: str) -> dict | None:
+    """The JSON object on one line (``None`` for a blank line); :class:`DataError` naming ``where`` otherwise.
+
+    Text must be Unicode that can be written back out: an escaped unpaired surrogate (``"\\ud800"``) is refused.
+    """
+    if not line.strip():
+        return None
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise DataError(f"{where}: malformed JSON ({e.msg})") from e
+    except RecursionError as e:
+        raise DataError(f"{where}: malformed JSON (nested too deeply)") from e
+    if not isinstance(obj, dict):
+        raise DataError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    try:
+        surrogate = bool(_SURROGATE_ESCAPE.search(line)) and _has_surrogate(obj)
+    except RecursionError as e:
+        raise DataError(f"{where}: malformed JSON (nested too deeply)") from e
+    if surrogate:
+        raise DataError(f"{where}: a string holds an unpaired surrogate escape, which is not a character")
+    return obj
+
+
 def iter_jsonl_text(text: str, name: str) -> Iterator[tuple[int, dict]]:
-    """``(line_number, object)`` for each non-blank line of ``text``; errors name ``name`` and the line."""
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+    """``(line_number, object)`` for each non-blank line of ``text``; errors name ``name`` and the line.
+
+    Lines end at ``\\n``, ``\\r\\n`` or a lone ``\\r`` only: U+2028 and U+0085 are valid inside a JSON string.
+    """
+    for n, line in enumerate(_LINE_BREAK.split(text), 1):
+        obj = parse_json_line(line, f"{name}:{n}")
+        if obj is not None:
+            yield n, obj
+
+
+def iter_text_lines(stream: BinaryIO, name: str, max_bytes: int | None = None) -> Iterator[tuple[int, str]]:
+    """``(line_number, line)`` of a UTF-8 byte stream, read one line at a time (lines end as in
+    :func:`iter_jsonl_text`; a leading byte-order mark is dropped).
+
+    :class:`DataError` naming the line for bytes that are not UTF-8, or for a line over ``max_bytes``.
+    """
+    n = 0
+    offset = 0
+    while True:
+        raw = stream.readline() if max_bytes is None else stream.readline(max_bytes + 2)
+        if not raw:
+            return
+        if max_bytes is not None and len(raw.rstrip(b"\r\n")) > max_bytes:
+            raise DataError(f"{name}:{n + 1}: line longer than {max_bytes:,} bytes")
+        body = raw[3:] if offset == 0 and raw.startswith(codecs.BOM_UTF8) else raw
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{name}:{n}: malformed JSON ({e.msg})") from e
-        if not isinstance(obj, dict):
-            raise DataError(f"{name}:{n}: expected a JSON object, got {type(obj).__name__}")
-        yield n, obj
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = n + body[: e.start].count(b"\r") + 1
+            raise DataError(f"{name}:{line}: not valid UTF-8 (byte {offset + len(raw) - len(body) + e.start})") from e
+        offset += len(raw)
+        if text.endswith("\n"):
+            text = text[:-1]
+        if text.endswith("\r"):
+            text = text[:-1]
+        for line in text.split("\r"):
+            n += 1
+            yield n, line
+
+
+def iter_jsonl_stream(stream: BinaryIO, name: str, max_bytes: int | None = None) -> Iterator[tuple[int, dict]]:
+    """:func:`iter_jsonl_text` over a byte stream read one line at a time (see :func:`iter_text_lines`)."""
+    for n, line in iter_text_lines(stream, name, max_bytes):
+        obj = parse_json_line(line, f"{name}:{n}")
+        if obj is not None:
+            yield n, obj
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
@@ -92,10 +167,15 @@ def read_rows(path: str | Path, require_label: bool = True) -> list[Row]:
 
 def rows_from_text(text: str, path: str, require_label: bool = True) -> list[Row]:
     """:func:`read_rows` for JSONL text already in memory (``path`` names it in errors)."""
-    rows: list[Row] = []
+    return list(iter_rows(iter_jsonl_text(text, path), path, require_label))
+
+
+def iter_rows(objects: Iterable[tuple[int, dict]], path: str, require_label: bool = True) -> Iterator[Row]:
+    """Checked rows from ``(line_number, object)`` pairs, one at a time (see :func:`read_rows`)."""
+    prev: Row | None = None
     seen_articles: set[str] = set()
     ids: set[str] = set()
-    for n, obj in iter_jsonl_text(text, path):
+    for n, obj in objects:
         where = f"{path}:{n}"
         for key in ("article", "text"):
             if key not in obj:
@@ -104,30 +184,30 @@ def rows_from_text(text: str, path: str, require_label: bool = True) -> list[Row
         if not isinstance(text, str) or not text.strip():
             raise DataError(f"{where}: field 'text' must be a non-empty string")
         article = str(obj["article"])
-        if rows and rows[-1].article != article:
+        if prev is not None and prev.article != article:
             if article in seen_articles:
                 raise DataError(f"{where}: rows of article {article!r} are not contiguous (article order)")
-        new_article = not rows or rows[-1].article != article
+        new_article = prev is None or prev.article != article
         seen_articles.add(article)
         idx = obj.get("idx")
         if idx is None:
-            idx = 0 if new_article else rows[-1].idx + 1
+            idx = 0 if new_article else prev.idx + 1
         elif not isinstance(idx, int) or isinstance(idx, bool) or idx < 0:
             raise DataError(f"{where}: 'idx' must be a non-negative integer")
-        elif not new_article and idx <= rows[-1].idx:
-            raise DataError(f"{where}: 'idx' {idx} is not after {rows[-1].idx} in article {article!r}")
+        elif not new_article and idx <= prev.idx:
+            raise DataError(f"{where}: 'idx' {idx} is not after {prev.idx} in article {article!r}")
         label = obj.get("label")
         if require_label and label is None:
             raise DataError(f"{where}: missing field 'label'")
-        if label is not None and label not in LABEL2ID:
+        if label is not None and (not isinstance(label, str) or label not in LABEL2ID):
             raise DataError(f"{where}: unknown label {label!r}; expected one of {', '.join(LABELS)}")
         rid = str(obj.get("id") if obj.get("id") is not None else f"{article}-{idx}")
         if rid in ids:
             raise DataError(f"{where}: duplicate id {rid!r}")
         ids.add(rid)
         extra = {k: v for k, v in obj.items() if k not in ("id", "article", "idx", "text", "label")}
-        rows.append(Row(rid, article, idx, text, label, extra, line=n))
-    return rows
+        prev = Row(rid, article, idx, text, label, extra, line=n)
+        yield prev
 
 
 def group_articles(rows: Iterable[Row]) -> list[list[Row]]:
@@ -219,33 +299,90 @@ def read_predictions(path: str | Path) -> list[PredictedRow]:
 
 
 def write_text_atomic(path: str | Path, text: str, force: bool = True) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it into place (no partial output)."""
+    """Write ``text`` to a temporary file beside ``path`` and rename it into place (no partial output).
+
+    :class:`OutputError` naming ``path`` when it exists and ``force`` is false, or when it cannot be written
+    (read-only file system, disk full, permission denied).
+    """
     path = Path(path)
     if path.exists() and not force:
-        raise FileExistsError(f"{path} exists; pass --force to overwrite")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Not tempfile.mkstemp: it creates files 0600 whatever the umask. Created with 0666, the umask applies as for any
-    # new file; a file being replaced keeps its own mode.
+        raise OutputError(f"{path} exists", option="force")
+    tmp = None
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = None
-    while True:
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Not tempfile.mkstemp: it creates files 0600 whatever the umask. Created with 0666, the umask applies as for
+        # any new file; a file being replaced keeps its own mode.
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            break
-        except FileExistsError:
-            continue
-    try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = None
+        while tmp is None:
+            candidate = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+            try:
+                fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                tmp = candidate
+            except FileExistsError:
+                continue
         if mode is not None:
             os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise OutputError(f"{path}: cannot write ({reason(e)})") from e
         raise
+
+
+@contextmanager
+def staged_directory(path: str | Path) -> Iterator[Path]:
+    """A new empty directory beside ``path`` to fill; it becomes ``path`` (replacing an older one) when the block
+    ends, and is removed when the block fails or is interrupted, so ``path`` never holds half a result."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the result gets the modes of any new directory
+    except OSError as e:
+        raise OutputError(f"{path}: cannot write ({reason(e)})") from e
+    try:
+        yield tmp
+        if path.exists():
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+            os.replace(path, old / path.name)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except OSError as e:
+        raise OutputError(f"{path}: cannot write ({reason(e)})") from e
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_parents(path: str | Path) -> None:
+    """:class:`OutputError` when a file stands where one of ``path``'s directories should be (writes nothing)."""
+    path = Path(path)
+    blocking = next((p for p in path.parents if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise OutputError(f"{path}: cannot write ({blocking} is not a directory)")
+
+
+def check_writable(path: str | Path) -> None:
+    """:class:`OutputError` now, rather than after hours of work, when ``path``'s directory cannot take a new file
+    (it is created if missing; nothing is left in it)."""
+    path = Path(path)
+    check_parents(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as e:
+        raise OutputError(f"{path}: cannot write ({reason(e)})") from e
 
 
 def write_jsonl_atomic(path: str | Path, records: Iterable[dict], force: bool = True) -> None:

@@ -15,18 +15,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .errors import InputError, ModelError
 from .evidence import Evidence, find_evidence
 from .features import InputSpec, encode, inputs_for_articles
 from .labels import LABELS
 from .lexicon import compile_lexicon
+from .limits import MAX_ARTICLE_CHARS
 from .paths import METADATA_FILE, default_model_dir
 from .splitter import normalize, split_sentences
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "onnx")
 
 
-class ModelLoadError(RuntimeError):
-    """The model directory is missing, incomplete or not a sourcetag model."""
+ModelLoadError = ModelError
+"""The earlier name of :class:`~sourcetag.model.errors.ModelError`, kept for code that catches it."""
 
 
 @dataclass
@@ -252,7 +254,7 @@ class Tagger:
 
     def __init__(self, model, tokenizer, metadata: dict, device: str | None = None, precision: str = "auto",
                  batch_size: int | None = None, review_threshold: float = 0.6, lexicon_text: str | None = None,
-                 model_dir: str | Path | None = None):
+                 model_dir: str | Path | None = None, max_article_chars: int = MAX_ARTICLE_CHARS):
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
             raise ValueError(f"batch_size must be a whole number >= 1 (or None for the default), got {batch_size!r}")
         if not (isinstance(review_threshold, int | float) and 0 <= review_threshold <= 1):
@@ -267,6 +269,7 @@ class Tagger:
         # and a fresh 2,000-sentence prediction peaked at 736 MB against 942 MB; a GPU wants larger batches.
         self.batch_size = batch_size or (32 if self.device.type == "cpu" else 128)
         self.review_threshold = review_threshold
+        self.max_article_chars = max_article_chars
         self.spec = InputSpec(**metadata.get("input_spec", {}))
         self.temperature = float(metadata.get("temperature", 1.0))
         self._lexicon = compile_lexicon(lexicon_text) if lexicon_text else None
@@ -298,7 +301,8 @@ class Tagger:
     def load(cls, path: str | Path | None = None, **kwargs) -> Tagger:
         """Load a trained model directory (default: ``$SOURCETAG_MODEL`` or the default-model link).
 
-        Keyword arguments go to :class:`Tagger` (``device``, ``precision``, ``batch_size``, ``review_threshold``).
+        Keyword arguments go to :class:`Tagger` (``device``, ``precision``, ``batch_size``, ``review_threshold``,
+        ``max_article_chars``).
         """
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -392,6 +396,12 @@ class Tagger:
         """Split and label raw article text; a string gives one :class:`ArticleResult`, a list gives a list."""
         single = isinstance(article, str)
         texts = [article] if single else list(article)
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TypeError(f"predict takes article text (a string or a list of strings), got {type(t).__name__}")
+            if len(t) > self.max_article_chars:
+                raise InputError(f"article {i}: {len(t):,} characters, over the limit of {self.max_article_chars:,}",
+                                 option="max_article_chars")
         normed = [normalize(t) for t in texts]
         bar = None
         if progress:

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from sourcetag.model.errors import OutputError
 from sourcetag.model.records import DataError, group_articles, read_rows, write_jsonl_atomic
 
 
@@ -52,7 +53,7 @@ def test_non_utf8_reports_line(tmp_path):
 def test_atomic_write_refuses_existing_without_force(tmp_path):
     p = tmp_path / "out.jsonl"
     write_jsonl_atomic(p, [{"a": 1}])
-    with pytest.raises(FileExistsError):
+    with pytest.raises(OutputError, match="out.jsonl exists"):
         write_jsonl_atomic(p, [{"a": 2}], force=False)
     assert json.loads(p.read_text()) == {"a": 1}
 

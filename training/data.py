@@ -41,7 +41,7 @@ def load_splits(args: DataArguments, seed: int) -> tuple[dict[str, list[Row]], d
     data_dir = Path(args.data_dir)
     train_file = Path(args.train_file) if args.train_file else data_dir / "train.jsonl"
     if not train_file.is_file():
-        raise DataError(f"{train_file}: no such training file (set --train-file or --data-dir)")
+        raise DataError(f"{train_file}: no such training file", option="train_file")
     files = {"train": str(train_file)}
     splits = {"train": read_rows(train_file)}
     fractions = tuple(float(x) for x in args.split_fractions.split(","))

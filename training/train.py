@@ -21,6 +21,7 @@ import torch
 from .. import __version__
 from ..eval.calibration import fit_temperature
 from ..eval.metrics import classification_metrics
+from ..model.errors import OutputError
 from ..model.features import InputSpec
 from ..model.labels import ID2LABEL, LABEL2ID, LABELS
 from ..model.lexicon import compile_lexicon, read_lexicon_text
@@ -33,15 +34,14 @@ from ..model.paths import (
     set_default_model,
     written_entries,
 )
-from ..model.records import sha256_file
+from ..model.records import check_parents, sha256_file
 from ..model.tagger import batched_logits, resolve_device, resolve_precision, softmax, torch_forward
 from .card import write_model_card
 from .config import DataArguments, ModelArguments, TrainArguments, config_dict
 from .data import LengthBucketedBatchOrder, class_weights, encode_rows, label_counts, load_splits
 
-
-class OutputDirError(FileExistsError):
-    """The output directory holds something that training must not overwrite."""
+OutputDirError = OutputError
+"""The earlier name of :class:`~sourcetag.model.errors.OutputError`, kept for code that catches it."""
 
 
 def check_output_dir(args: TrainArguments) -> tuple[Path, str | None]:
@@ -51,27 +51,28 @@ def check_output_dir(args: TrainArguments) -> tuple[Path, str | None]:
     :data:`OUTPUT_MARKER`). ``--resume-from last`` needs such a directory with a checkpoint in it.
     """
     out = Path(args.output_dir)
+    check_parents(out)
     ours = written_entries(out) is not None
     if out.exists() and not out.is_dir():
-        raise OutputDirError(f"{out} exists and is not a directory")
+        raise OutputError(f"{out} exists and is not a directory")
     empty = not out.exists() or not any(out.iterdir())
     if args.resume_from == "last":
         if not ours:
-            raise OutputDirError(f"{out} is not a sourcetag training directory (no {OUTPUT_MARKER}); "
-                                 "nothing to resume there")
+            raise OutputError(f"{out} is not a sourcetag training directory (no {OUTPUT_MARKER}); "
+                              "nothing to resume there")
         return out, _last_checkpoint(out)
     if args.resume_from:
-        if not Path(args.resume_from).is_dir():
-            raise FileNotFoundError(f"{args.resume_from}: no such checkpoint folder to resume from")
+        if not is_complete_checkpoint(Path(args.resume_from)):
+            raise OutputError(f"{args.resume_from}: not a complete checkpoint to resume from")
         if not (empty or ours):
-            raise OutputDirError(f"{out} is not empty and not a sourcetag training directory; choose another --output-dir")
+            raise OutputError(f"{out} is not empty and not a sourcetag training directory; refusing to write into it")
         return out, args.resume_from
     if not empty:
         if not args.force:
-            raise OutputDirError(f"{out} exists and is not empty; pass --force to replace it or choose another --output-dir")
+            raise OutputError(f"{out} exists and is not empty; refusing to write into it", option="force")
         if not ours:
-            raise OutputDirError(f"{out} was not written by sourcetag train (no {OUTPUT_MARKER}); refusing to delete "
-                                 "anything in it even with --force")
+            raise OutputError(f"{out} was not written by sourcetag train (no {OUTPUT_MARKER}); refusing to delete "
+                              "anything in it even when forced")
     return out, None
 
 
@@ -86,10 +87,28 @@ def prepare_output_dir(args: TrainArguments) -> Path:
     return out
 
 
+def is_complete_checkpoint(path: Path) -> bool:
+    """Whether a Trainer checkpoint was written to the end. The Trainer writes ``trainer_state.json`` after the
+    weights, optimizer and RNG states, so one without it (or with half of it) was cut short, the run killed while
+    saving, and cannot be resumed from."""
+    try:
+        json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def complete_checkpoints(out: Path) -> list[Path]:
+    """The complete checkpoints in ``OUT/checkpoints`` (:func:`is_complete_checkpoint`), oldest first."""
+    found = [p for p in (out / "checkpoints").glob("checkpoint-*")
+             if p.name.split("-")[-1].isdigit() and is_complete_checkpoint(p)]
+    return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
+
+
 def _last_checkpoint(out: Path) -> str:
-    ckpts = sorted((out / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    ckpts = complete_checkpoints(out)
     if not ckpts:
-        raise FileNotFoundError(f"no checkpoint to resume from in {out / 'checkpoints'}")
+        raise OutputError(f"{out / 'checkpoints'}: no complete checkpoint to resume from")
     return str(ckpts[-1])
 
 
