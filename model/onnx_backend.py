@@ -60,7 +60,7 @@ def export(model_dir: Path, model=None) -> Path:
     from transformers import AutoModelForSequenceClassification
 
     if model is None:
-        model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+        model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True)
     target = _cache_path(model_dir, weights_key(model))
     if target.is_file():
         return target

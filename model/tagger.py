@@ -185,6 +185,20 @@ def batched_logits(
     return out
 
 
+def _pre_split(articles) -> list[list[str]]:
+    """Pre-split articles as lists; a string where a list of sentence lists belongs would be read one character
+    per sentence, so it is refused."""
+    articles = [articles] if isinstance(articles, str) else list(articles)
+    if any(isinstance(a, str) for a in articles):
+        raise TypeError("pre-split input is a list of articles, each a list of sentence strings; "
+                        "use predict() for raw text")
+    articles = [list(a) for a in articles]
+    bad = next((s for a in articles for s in a if not isinstance(s, str)), None)
+    if bad is not None:
+        raise TypeError(f"sentences must be strings, got {type(bad).__name__}")
+    return articles
+
+
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     z = logits / temperature
     z = z - z.max(axis=-1, keepdims=True)
@@ -194,7 +208,7 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 MODEL_FILES: tuple[tuple[str, ...], ...] = (
     ("config.json",),
-    ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"),
+    ("model.safetensors", "model.safetensors.index.json"),  # never pickled weights: see check_safetensors
     ("tokenizer.json",),
     ("tokenizer_config.json",),
 )
@@ -242,6 +256,30 @@ def check_label_order(config, metadata: dict) -> tuple[str, ...]:
     if label2id and label2id != {name: i for i, name in enumerate(names)}:
         raise ModelLoadError(f"config.json label2id {label2id} disagrees with its id2label {names}")
     return tuple(names)
+
+
+SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
+PICKLED_WEIGHTS = ("*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl", "*.pickle")
+
+
+def check_safetensors(model_dir: Path) -> None:
+    """:class:`ModelError` for a folder whose weights are pickled only, or whose config names a weights file that is
+    not safetensors, saying why it is refused (a folder without weights is reported by :func:`missing_model_files`)."""
+    config = model_dir / "config.json"
+    try:
+        named = json.loads(config.read_text(encoding="utf-8")).get("transformers_weights") if config.is_file() else None
+    except (OSError, ValueError, AttributeError):
+        named = None  # transformers reports a broken config itself
+    if isinstance(named, str) and not named.endswith((".safetensors", ".safetensors.index.json")):
+        raise ModelError(f"{config}: names the weights file {named!r}, which is not safetensors; sourcetag loads "
+                         "safetensors only")
+    if any((model_dir / name).is_file() for name in SAFE_WEIGHTS):
+        return
+    pickled = sorted({p.name for pattern in PICKLED_WEIGHTS for p in model_dir.glob(pattern)})
+    if pickled:
+        raise ModelError(f"{model_dir}: holds only pickled weights ({', '.join(pickled)}); sourcetag loads "
+                         "safetensors only, because loading a pickle can run code hidden in it (re-save the model "
+                         "with save_pretrained, which writes model.safetensors)")
 
 
 class Tagger:
@@ -317,12 +355,15 @@ class Tagger:
             metadata = json.loads(meta_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ModelLoadError(f"{meta_path}: broken metadata ({e})") from e
+        check_safetensors(model_dir)  # first: a folder of pickled weights gets the reason it is refused
         missing = missing_model_files(model_dir)
         if missing:
             raise ModelLoadError(f"{model_dir}: incomplete model folder, missing {', '.join(missing)}")
         try:
+            # safetensors only: a pickled checkpoint can run code when it is loaded, even through
+            # torch.load(weights_only=True)'s restricted unpickler, and sourcetag always writes safetensors
             with _weight_bars_only_on_a_terminal():
-                model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+                model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True)
             tokenizer = AutoTokenizer.from_pretrained(model_dir)
         except Exception as e:  # transformers and safetensors raise many types for a broken directory
             raise ModelLoadError(f"{model_dir}: cannot load the model ({str(e).splitlines()[0]})") from e
@@ -336,6 +377,7 @@ class Tagger:
 
     def encode_articles(self, articles: Sequence[Sequence[str]], progress: bool = False) -> dict[str, list]:
         """Model inputs for pre-split articles, flattened in article order."""
+        articles = _pre_split(articles)
         firsts, seconds = inputs_for_articles(articles, self.spec, self.tokenizer.sep_token or "|", self._lexicon)
         if not firsts:
             return {"input_ids": [], "attention_mask": []}
@@ -370,9 +412,7 @@ class Tagger:
 
     def predict_sentences(self, articles: Sequence[Sequence[str]], progress: bool = False) -> list[list[SentenceResult]]:
         """Label pre-split articles: a list of articles, each a list of sentence strings (not re-split)."""
-        if isinstance(articles, str) or any(isinstance(a, str) for a in articles):
-            raise TypeError("predict_sentences takes a list of sentence lists; use predict() for raw text")
-        articles = [list(a) for a in articles]
+        articles = _pre_split(articles)
         probs = self.predict_proba(articles, progress)
         out: list[list[SentenceResult]] = []
         row = 0

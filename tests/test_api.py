@@ -272,3 +272,59 @@ def test_loading_prints_no_weight_bar_when_stderr_is_not_a_terminal(model_dir, c
     Tagger.load(model_dir, precision="fp32")
     assert "Loading weights" not in capsys.readouterr().err
     assert hf_logging.is_progress_bar_enabled()  # the setting is the caller's: left as it was
+
+
+def test_pickled_only_model_is_refused_in_one_line(model_dir, tmp_path, capsys):
+    import torch
+    from safetensors.torch import load_file
+    from sourcetag.main import main
+
+    torch.save(load_file(model_dir / "model.safetensors"), model_dir / "pytorch_model.bin")
+    (model_dir / "model.safetensors").unlink()
+    (tmp_path / "a.txt").write_text("The minister said so.", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    assert main(["predict", "--quiet", "--model", str(model_dir), str(tmp_path / "a.txt"), "-o", str(out)]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"sourcetag predict: {model_dir}: holds only pickled weights (pytorch_model.bin); "
+                           "sourcetag loads safetensors only, because loading a pickle can run code")
+    assert not out.exists() and not list(tmp_path.glob(".o.jsonl*"))
+
+
+def test_tagger_refuses_an_over_long_article_and_a_string_as_pre_split_input(model_dir):
+    from sourcetag import InputError, Tagger
+
+    tagger = Tagger.load(model_dir, precision="fp32", max_article_chars=50)
+    with pytest.raises(InputError, match="article 1: 60 characters, over the limit of 50"):
+        tagger.predict(["Short.", "y" * 60])
+    for bad in ("a string", ["two", "strings"]):
+        with pytest.raises(TypeError, match="list of articles, each a list of sentence strings"):
+            tagger.predict_proba(bad)
+    with pytest.raises(TypeError, match="sentences must be strings"):
+        tagger.predict_proba([["fine", 3]])
+    assert tagger.predict_proba([["One.", "Two."]]).shape == (2, 4)
+
+
+def test_loading_asks_for_safetensors_and_never_trusts_remote_code(model_dir, monkeypatch):
+    import json
+    from pathlib import Path
+
+    from sourcetag import ModelError
+    from transformers import AutoModelForSequenceClassification
+
+    seen = {}
+    real = AutoModelForSequenceClassification.from_pretrained
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(AutoModelForSequenceClassification, "from_pretrained", spy)
+    Tagger.load(model_dir, precision="fp32")
+    assert seen.get("use_safetensors") is True and "trust_remote_code" not in seen
+    repo = Path(__file__).resolve().parents[1]
+    assert not any("trust_remote_code" in p.read_text(encoding="utf-8")
+                   for d in ("model", "cli", "training", "eval") for p in (repo / d).rglob("*.py"))
+    config = json.loads((model_dir / "config.json").read_text())
+    (model_dir / "config.json").write_text(json.dumps({**config, "transformers_weights": "adapter_model.bin"}))
+    with pytest.raises(ModelError, match="names the weights file 'adapter_model.bin', which is not safetensors"):
+        Tagger.load(model_dir)
