@@ -1,5 +1,11 @@
 import json
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from safetensors.torch import load_file
@@ -211,3 +217,80 @@ def test_cuda_without_a_gpu_is_one_clear_error(tmp_path, tiny_base, fixture_file
     err = capsys.readouterr().err
     assert "no CUDA GPU" in err and "Traceback" not in err
     assert not out.exists()
+
+
+_SLOW_TRAIN = """
+import sys, time
+import transformers
+real = transformers.Trainer.training_step
+def slow(self, *args, **kwargs):
+    time.sleep(0.15)  # so that the parent can kill the run after its first checkpoint
+    return real(self, *args, **kwargs)
+transformers.Trainer.training_step = slow
+from sourcetag.main import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def test_training_resumed_after_sigkill_equals_an_uninterrupted_run(tmp_path, tiny_base, fixture_file, capsys):
+    from safetensors.torch import load_file
+    from sourcetag.training.train import complete_checkpoints
+
+    def argv(out, *extra):
+        return ["train", "--base-model", str(tiny_base), "--train-file", str(fixture_file), "--output-dir", str(out),
+                "--epochs", "3", "--patience", "10", "--batch-size", "8", "--max-length", "64", "--precision", "fp32",
+                "--learning-rate", "1e-3", "--seed", "5", *extra]
+
+    def dev_lines(printed: str) -> dict[str, str]:
+        return {line.split(" |")[0]: line for line in printed.splitlines() if line.startswith("epoch ")}
+
+    capsys.readouterr()
+    assert main(argv(tmp_path / "whole")) == 0
+    whole_lines = dev_lines(capsys.readouterr().out)
+    out = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    child = subprocess.Popen([sys.executable, "-c", _SLOW_TRAIN, *argv(out)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while time.time() < deadline and child.poll() is None and not complete_checkpoints(out):
+        time.sleep(0.05)
+    child.kill()
+    child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert complete_checkpoints(out) and not (out / "sourcetag.json").exists()
+    assert main(argv(out, "--resume-from", "last")) == 0
+    # every epoch after the kill scores the same on dev (the data order, weights and RNG continue exactly) ...
+    resumed_lines = dev_lines(capsys.readouterr().out)
+    assert resumed_lines and set(resumed_lines) < set(whole_lines)
+    assert all(resumed_lines[k] == whole_lines[k] for k in resumed_lines)
+    # ... and the model kept (the best epoch's) is the same
+    whole, resumed = load_file(tmp_path / "whole" / "model.safetensors"), load_file(out / "model.safetensors")
+    assert whole.keys() == resumed.keys()
+    assert all((whole[k] == resumed[k]).all() for k in whole)
+    meta = [json.loads((d / "sourcetag.json").read_text()) for d in (tmp_path / "whole", out)]
+    assert meta[0]["scores"] == meta[1]["scores"] and meta[0]["temperature"] == meta[1]["temperature"]
+
+
+def test_resume_passes_over_a_checkpoint_cut_short(tmp_path, capsys, tiny_base, fixture_file):
+    from sourcetag.training.train import _last_checkpoint
+
+    for step, state in ((9, '{"global_step": 9}'), (18, '{"global_st'), (27, None)):
+        ckpt = tmp_path / "m" / "checkpoints" / f"checkpoint-{step}"
+        ckpt.mkdir(parents=True)
+        (ckpt / "model.safetensors").write_bytes(b"")
+        if state is not None:
+            (ckpt / "trainer_state.json").write_text(state)
+    assert _last_checkpoint(tmp_path / "m") == str(tmp_path / "m" / "checkpoints" / "checkpoint-9")
+    half = tmp_path / "m" / "checkpoints" / "checkpoint-18"
+    assert main(["train", "--base-model", str(tiny_base), "--train-file", str(fixture_file), "--output-dir",
+                 str(tmp_path / "m"), "--max-length", "64", "--resume-from", str(half)]) == 1
+    assert capsys.readouterr().err.strip() == f"sourcetag train: {half}: not a complete checkpoint to resume from"
+    from sourcetag.model.paths import record_written
+
+    record_written(tmp_path / "m", "checkpoints", create=True)  # the marker a training run writes
+    for step in (9, 18):
+        (tmp_path / "m" / "checkpoints" / f"checkpoint-{step}" / "trainer_state.json").unlink(missing_ok=True)
+    assert main(["train", "--train-file", str(fixture_file), "--output-dir", str(tmp_path / "m"),
+                 "--resume-from", "last"]) == 1
+    assert capsys.readouterr().err.strip() == (f"sourcetag train: {tmp_path / 'm' / 'checkpoints'}: no complete "
+                                               "checkpoint to resume from")

@@ -128,19 +128,36 @@ class LengthBucketedBatchOrder:
     low while consecutive steps see unrelated lengths. Only the one short remainder batch is kept last.
 
     It is a sampler of indices for the Trainer's DataLoader: every run of ``batch_size`` consecutive indices is
-    one length-homogeneous batch. Seeded, so two runs with one seed see the same order; each epoch differs.
+    one length-homogeneous batch. Seeded, so two runs with one seed see the same order; each epoch differs. A run
+    resumed from a checkpoint continues the same sequence of orders (:meth:`set_epoch`).
     """
 
     def __init__(self, lengths: list[int], batch_size: int, seed: int, mega_batches: int = 50):
         self.lengths = list(lengths)
         self.batch_size = batch_size
         self.mega = max(1, mega_batches) * batch_size
+        self.seed = seed
         self.rng = random.Random(seed)
+        self.epoch = 0  # orders drawn so far
 
     def __len__(self) -> int:
         return len(self.lengths)
 
+    def set_epoch(self, epoch: int) -> None:
+        """Called by the Trainer before each epoch. A resumed run starts at a later epoch with a new sampler: the
+        orders of the epochs before it are drawn again, so that its order is the one an uninterrupted run sees."""
+        if epoch != self.epoch:
+            self.rng = random.Random(self.seed)
+            for _ in range(epoch):
+                self._order()
+            self.epoch = epoch
+
     def __iter__(self):
+        order = self._order()
+        self.epoch += 1
+        return iter(order)
+
+    def _order(self) -> list[int]:
         n = len(self.lengths)
         order = list(range(n))
         self.rng.shuffle(order)
@@ -152,4 +169,4 @@ class LengthBucketedBatchOrder:
         self.rng.shuffle(batches)
         if full < n:
             batches.append(ranked[full:])
-        return (i for b in batches for i in b)
+        return [i for b in batches for i in b]
