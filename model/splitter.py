@@ -71,8 +71,10 @@ def _pysbd_pieces(text: str) -> list[tuple[int, int]]:
                 pieces.append((found, len(text.rstrip())))
             cursor = len(text)
             break
+        _keep_gap(text, cursor, found, pieces)
         pieces.append((found, found + len(piece)))
         cursor = found + len(piece)
+    _keep_gap(text, cursor, len(text), pieces)
     return pieces
 
 
@@ -142,6 +144,14 @@ def _line_pieces(line: str, limit: int = MAX_PIECE, progress: Progress | None = 
                 continue
         repaired.append((start, end))
     return repaired
+
+
+def _keep_gap(line: str, start: int, end: int, pieces: list[tuple[int, int]]) -> None:
+    """Text that pysbd skipped between two of its sentences (or after the last) becomes a piece of its own, so that
+    no character is lost: pysbd returns nothing at all for a line such as ``"\\x0c!!"``."""
+    gap = line[start:end]
+    if gap.strip():
+        pieces.append((start + len(gap) - len(gap.lstrip()), start + len(gap.rstrip())))
 
 
 def _closes(previous: str, text: str) -> bool:

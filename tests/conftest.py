@@ -116,3 +116,20 @@ def model_dir(trained_model, tmp_path) -> Path:
     dst = tmp_path / "model"
     shutil.copytree(trained_model, dst)
     return dst
+
+
+def _hypothesis_profiles() -> None:
+    """Fuzz tests run a modest number of examples in the suite; SOURCETAG_FUZZ=campaign runs a long campaign
+    (see tests/README.md)."""
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:  # the dev extra is not installed: the fuzz tests skip themselves
+        return
+    quiet = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
+    settings.register_profile("suite", max_examples=40, **quiet)
+    settings.register_profile("campaign", max_examples=int(os.environ.get("SOURCETAG_FUZZ_EXAMPLES", "20000")),
+                              **quiet)
+    settings.load_profile(os.environ.get("SOURCETAG_FUZZ", "suite"))
+
+
+_hypothesis_profiles()
