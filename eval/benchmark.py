@@ -6,6 +6,9 @@ against exact fp32, test macro-F1 in both precisions, and the peak resident memo
 Then what bounds the speed: a profile of the predictor (share of time per operator), the arithmetic per sentence,
 this CPU's matmul rate in fp32, bf16 and fp16, the ceiling that rate allows, and the rate a 5x speed-up would need.
 
+memory: peak resident memory of a fresh ``sourcetag predict`` process for 2,000 and 200,000 sentences (any sizes),
+which streams its input, so the peak stays flat.
+
 train: sentences/s of sourcetag's training set-up (length-grouped batches, auto precision) against the
 Trainer's defaults (random batches, fp32) on the same data and schedule, with the dev macro-F1 each reaches.
 
@@ -234,6 +237,68 @@ def bench_predict(args) -> dict:
     return result
 
 
+def write_sentences(path: Path, articles: list[list[str]], n: int) -> int:
+    """``n`` sentences as pre-split input (``--input-format sentences``), the articles repeated under new ids;
+    returns the number of articles written."""
+    written = k = 0
+    with path.open("w", encoding="utf-8") as f:
+        while written < n:
+            for t in articles[k % len(articles)][: n - written]:
+                f.write(json.dumps({"article": f"a{k}", "text": t}, ensure_ascii=False) + "\n")
+                written += 1
+            k += 1
+    return k
+
+
+def untrained_model(out: Path) -> Path:
+    """The default base model with a new, untrained classification head, saved as a sourcetag model: the same
+    computation and memory as a trained default model (the weights do not change either), for when none is at hand."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from ..model.features import InputSpec
+    from ..model.labels import ID2LABEL, LABEL2ID, LABELS
+    from ..model.paths import DEFAULT_BASE_MODEL, METADATA_FILE, resolve_base_model
+
+    base = resolve_base_model(DEFAULT_BASE_MODEL)
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=len(LABELS), id2label=dict(ID2LABEL),
+                                                               label2id=dict(LABEL2ID))
+    model.save_pretrained(out)
+    tok = AutoTokenizer.from_pretrained(base)
+    tok.model_input_names = ["input_ids", "attention_mask"]
+    tok.save_pretrained(out)
+    (out / METADATA_FILE).write_text(json.dumps({"labels": list(LABELS), "input_spec": InputSpec().to_dict(),
+                                                 "temperature": 1.0}), encoding="utf-8")
+    return out
+
+
+def bench_memory(args) -> dict:
+    """Peak resident memory of a fresh ``sourcetag predict`` process for each number of sentences: flat when
+    prediction streams (it reads, labels and writes a chunk of articles at a time)."""
+    from ..model.records import group_articles, read_rows
+
+    articles = [[r.text for r in art] for art in group_articles(read_rows(args.data))]
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model or str(untrained_model(Path(tmp) / "model"))
+        from ..model.tagger import Tagger
+
+        # a first load exports the ONNX graph (precision auto on most CPUs): once, here, not in the measured process
+        print(f"  path: {Tagger.load(model, precision=args.precision).precision}", flush=True)
+        for n in args.sentences:
+            src = Path(tmp) / f"in-{n}.jsonl"
+            n_articles = write_sentences(src, articles, n)
+            argv = ["predict", "--quiet", "--model", model, "--input-format", "sentences", str(src),
+                    "-o", str(Path(tmp) / f"out-{n}.jsonl"), "--precision", args.precision]
+            t = time.perf_counter()
+            peak = fresh_process_peak_mb(argv, Path(tmp) / "status", args.threads)
+            secs = time.perf_counter() - t
+            results[n] = {"articles": n_articles, "peak_rss_mb": round(peak, 1), "seconds": round(secs, 1)}
+            print(f"  {n:,} sentences in {n_articles:,} articles: peak {peak:,.0f} MB ({secs:,.0f} s, "
+                  f"{n / secs:.0f} sentences/s)", flush=True)
+    return {"model": args.model or "untrained head on the default base model", "precision": args.precision,
+            "threads": args.threads, "runs": results}
+
+
 def bench_train(args) -> dict:
     import torch
 
@@ -374,6 +439,13 @@ def main(argv: list[str] | None = None) -> int:
     pr.add_argument("--sentences", type=int, default=2000)
     pr.add_argument("--pipeline-batch-sizes", type=int, nargs="+", default=[1, 8, 32])
     pr.add_argument("--threads", type=int, default=2)
+    me = sub.add_parser("memory", help="peak memory of a fresh prediction process for several input sizes")
+    me.add_argument("--model", help="model directory (default: an untrained head on the default base model, which "
+                                    "computes and weighs the same as a trained one)")
+    me.add_argument("--data", default="data/train.jsonl", help="sentences to repeat up to each size")
+    me.add_argument("--sentences", type=int, nargs="+", default=[2000, 200000])
+    me.add_argument("--precision", default="auto")
+    me.add_argument("--threads", type=int, default=2)
     tr = sub.add_parser("train", help="training speed against the Trainer's defaults")
     tr.add_argument("--epochs", type=float, default=1.0)
     tr.add_argument("--train-fraction", type=float, default=1.0)
@@ -393,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    result = bench_predict(args) if args.cmd == "predict" else bench_train(args)
+    result = {"predict": bench_predict, "memory": bench_memory, "train": bench_train}[args.cmd](args)
     print(json.dumps(result, indent=2))
     return 0
 
