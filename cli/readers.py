@@ -262,6 +262,14 @@ def iter_inputs(inputs: list[str], fmt: str, skip_bad: bool, warn: Callable[[str
     return unique_ids(_file_articles(inputs, fmt, skip_bad, warn, max_chars, stats), skip_bad, stats, warn)
 
 
+def _skip_or_raise(e: InputError, skip_bad: bool, stats: ReadStats, warn: Callable[[str], None]) -> None:
+    """With ``skip_bad`` a bad input is recorded and reported; otherwise its error stands."""
+    if not skip_bad:
+        raise e
+    stats.skipped.append(str(e))
+    warn(f"skipped: {e}")
+
+
 def _file_articles(inputs: list[str], fmt: str, skip_bad: bool, warn: Callable[[str], None], max_chars: int,
                    stats: ReadStats) -> Iterator[Article]:
     for name, path in expand_inputs(inputs):
@@ -270,10 +278,7 @@ def _file_articles(inputs: list[str], fmt: str, skip_bad: bool, warn: Callable[[
                 try:
                     used, articles = read_stream(name, stream, fmt, article_id_for(name, path, inputs), max_chars)
                 except InputError as e:
-                    if not skip_bad:
-                        raise
-                    stats.skipped.append(str(e))
-                    warn(f"skipped: {e}")
+                    _skip_or_raise(e, skip_bad, stats, warn)
                     continue
                 stats.formats[used] = stats.formats.get(used, 0) + 1
                 yield from articles
@@ -300,10 +305,7 @@ def unique_ids(articles: Iterable[Article], skip_bad: bool, stats: ReadStats, wa
             if dup is not None:
                 raise InputError(f"{a.source}: duplicate sentence id {dup!r} (also {sentence_ids[dup]})")
         except InputError as e:
-            if not skip_bad:
-                raise
-            stats.skipped.append(str(e))
-            warn(f"skipped: {e}")
+            _skip_or_raise(e, skip_bad, stats, warn)
             continue
         if not a.id_given:
             base, k = a.id, 1
