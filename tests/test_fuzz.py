@@ -6,11 +6,8 @@ A modest number of examples runs in the suite; ``SOURCETAG_FUZZ=campaign`` runs 
 import json
 import string
 
-import pytest
-
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import example, given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import example, given
+from hypothesis import strategies as st
 from sourcetag.model.errors import InputError  # noqa: E402
 from sourcetag.model.splitter import normalize, split_sentences  # noqa: E402
 from sourcetag.readers import FORMATS, read_source  # noqa: E402
