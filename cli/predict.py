@@ -18,7 +18,7 @@ from pathlib import Path
 from .model.errors import InputError, OutputError, SourcetagError
 from .model.evidence import named_sources
 from .model.limits import MAX_ARTICLE_CHARS
-from .model.records import check_writable, write_text_atomic
+from .model.records import PredictedRow, check_writable, write_text_atomic
 from .partial import PartialOutput, csv_cell, partial_dir  # noqa: F401 (csv_cell: public here too)
 from .readers import FORMATS, Article, ReadStats, iter_inputs
 
@@ -78,20 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def sentence_rows(article: Article, results) -> list[dict]:
+    """Output rows of one article, serialised by the library's :class:`PredictedRow` (one to_dict for all)."""
     rows = []
     for k, s in enumerate(results):
-        ev = s.evidence
-        row = {"article": article.id, "idx": s.idx, "id": f"{article.id}-{s.idx}", "text": s.text,
-               "start": s.start, "end": s.end}
+        ev = {"cue": s.evidence.cue, "source": s.evidence.source} if s.evidence else None
+        probs = {k2: round(v, 6) for k2, v in s.probs.items()}
         if article.sentences is not None:  # pre-split input: keep every input field, gold label renamed
             given = dict(article.sentences[k])
             if "label" in given:
                 given["gold_label"] = given.pop("label")
-            row = {**given, "start": None, "end": None}
-        row.update({"label": s.label, "probs": {k2: round(v, 6) for k2, v in s.probs.items()},
-                    "needs_review": s.needs_review,
-                    "evidence": {"cue": ev.cue, "source": ev.source} if ev else None})
-        rows.append(row)
+            core = {f: given.pop(f) for f in ("id", "article", "idx", "text")}
+            row = PredictedRow(**core, label=s.label, probs=probs, needs_review=s.needs_review, evidence=ev,
+                               extra=given)
+        else:
+            row = PredictedRow(id=f"{article.id}-{s.idx}", article=article.id, idx=s.idx, text=s.text,
+                               label=s.label, probs=probs, needs_review=s.needs_review, evidence=ev,
+                               start=s.start, end=s.end)
+        rows.append(row.to_dict())
     return rows
 
 
