@@ -72,7 +72,8 @@ def cmd_train(argv: list[str]) -> int:
     hf_logging.set_verbosity_error()  # the training bars stay: training is long
     if not sys.stderr.isatty():  # transformers' own bars (loading weights, writing shards) only litter logs
         hf_logging.disable_progress_bar()
-    from .training.train import complete_checkpoints, train
+    from .training.outputs import complete_checkpoints
+    from .training.train import train
 
     def one_line(message, category, filename, lineno, file=None, line=None):
         print(f"sourcetag train: warning: {message}", file=sys.stderr)

@@ -8,7 +8,6 @@ is read, so memory stays flat however many articles there are. Rows go to a part
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from collections import Counter
@@ -171,19 +170,16 @@ def skip_done(articles: Iterator[Article], done: list[str]) -> Iterator[Article]
 
 
 def _model_fingerprint(model: str | None) -> str:
-    from .model.paths import METADATA_FILE, default_model_dir
+    from .model.artifact import artifact_fingerprint
+    from .model.paths import default_model_dir
 
-    meta = (Path(model) if model else default_model_dir()) / METADATA_FILE
-    try:
-        return hashlib.sha256(meta.read_bytes()).hexdigest()[:16]
-    except OSError:
-        return ""  # the model load reports it
+    return artifact_fingerprint(Path(model) if model else default_model_dir())  # empty: the model load reports it
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .model.tagger import resolve_device
+    from .model.backends import resolve_device
 
     try:
         resolve_device(args.device)

@@ -90,11 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     for report in args.report:
         add_section(Path(report) / "report.md", args.title, section)
     if args.card:
+        from ..model.artifact import read_artifact
         from ..training.card import write_model_card
 
         model_dir = Path(args.card)
-        meta = json.loads((model_dir / "sourcetag.json").read_text())
-        write_model_card(model_dir, meta, extra_sections=section)
+        write_model_card(model_dir, read_artifact(model_dir), extra_sections=section)
     return 0
 
 

@@ -129,17 +129,19 @@ def bench_predict(args) -> dict:
     from transformers import pipeline
 
     from ..eval.metrics import classification_metrics
+    from ..model.backends import onnx_runtime_installed
     from ..model.labels import LABEL2ID, LABELS
     from ..model.records import read_rows
-    from ..model.tagger import Tagger, onnx_runtime_installed
+    from ..model.tagger import Tagger
 
     torch.set_num_threads(args.threads)
     articles = _articles(args.data, args.sentences)
     n = sum(map(len, articles))
     fast = Tagger.load(args.model, precision="auto")
     exact = Tagger.load(args.model, precision="fp32")
-    print(f"{n} sentences in {len(articles)} articles; {args.threads} threads; fast path: {fast.precision}; "
-          f"context window {fast.spec.context_window}", flush=True)
+    fast_name = "onnx" if fast.backend == "onnx" else fast.precision
+    print(f"{n} sentences in {len(articles)} articles; {args.threads} threads; fast path: {fast_name}; "
+          f"{fast.architecture.describe()}", flush=True)
 
     def timed(fn):
         fn(articles[:2])  # warm-up
@@ -150,7 +152,7 @@ def bench_predict(args) -> dict:
     # every path the predictor offers, so that the choice of ``auto`` on this hardware is visible; the taggers
     # already loaded are reused, the others loaded here
     taggers = {"fp32": exact, "bf16": None, **({"onnx": None} if onnx_runtime_installed() else {}),
-               fast.precision: fast}
+               fast_name: fast}
     paths = {name: timed((tg or Tagger.load(args.model, precision=name)).predict_proba) for name, tg in taggers.items()}
     p_exact, sps_exact = paths["fp32"]
     path_rows = {}
@@ -160,21 +162,22 @@ def bench_predict(args) -> dict:
                            "max_probability_difference": round(float(np.abs(probs - p_exact).max()), 4)}
         print(f"  sourcetag {name}: {sps:.1f} sentences/s, agreement with fp32 "
               f"{path_rows[name]['argmax_agreement_with_fp32']:.4f}", flush=True)
-    sps_fast = paths[fast.precision][1]
-    agree = path_rows[fast.precision]["argmax_agreement_with_fp32"]
-    max_diff = path_rows[fast.precision]["max_probability_difference"]
+    sps_fast = paths[fast_name][1]
+    agree = path_rows[fast_name]["argmax_agreement_with_fp32"]
+    max_diff = path_rows[fast_name]["max_probability_difference"]
 
     # transformers' pipeline on the same model and the same (sentence, context) inputs
     from ..model.features import inputs_for_articles
 
-    f, s = inputs_for_articles(articles, exact.spec, exact.tokenizer.sep_token, exact._lexicon)
+    spec = exact.architecture.spec
+    f, s = inputs_for_articles(articles, spec, exact.tokenizer.sep_token, exact.architecture.lexicon)
     enc_inputs = [{"text": x, "text_pair": y} for x, y in zip(f, s, strict=True)] if s else [{"text": x} for x in f]
     pipe = pipeline("text-classification", model=args.model, device="cpu", top_k=None)
     pipe_sps = {}
     for bs in args.pipeline_batch_sizes:
-        list(pipe(enc_inputs[:8], batch_size=bs, truncation=True, max_length=exact.spec.max_length))
+        list(pipe(enc_inputs[:8], batch_size=bs, truncation=True, max_length=spec.max_length))
         t = time.perf_counter()
-        list(pipe(enc_inputs, batch_size=bs, truncation=True, max_length=exact.spec.max_length))
+        list(pipe(enc_inputs, batch_size=bs, truncation=True, max_length=spec.max_length))
         pipe_sps[bs] = n / (time.perf_counter() - t)
         print(f"  pipeline batch_size={bs}: {pipe_sps[bs]:.1f} sentences/s", flush=True)
     best_bs = max(pipe_sps, key=pipe_sps.get)
@@ -201,8 +204,8 @@ def bench_predict(args) -> dict:
         peak_mb = fresh_process_peak_mb(argv, Path(tmp) / "status", args.threads)
 
     # What bounds the speed: matmul rate of this CPU and the arithmetic the inputs need.
-    enc = exact.encode_articles(articles)
-    lengths = sorted(len(x) for x in enc["input_ids"])  # the predictor's own order (batched_logits sorts by length)
+    enc = exact.architecture.encode(articles)
+    lengths = sorted(len(x["input_ids"]) for x in enc.features)  # the predictor's own order (sorted by length)
     flops = encoder_flops(exact.model.config, padded_widths(lengths, list(range(n)), exact.batch_size)) / n
     rate = {k: matmul_gflops(args.threads, k) for k in ("fp32", "bf16", "fp16")}
     ceiling = max(rate.values()) * 1e9 / flops
@@ -255,9 +258,10 @@ def untrained_model(out: Path) -> Path:
     computation and memory as a trained default model (the weights do not change either), for when none is at hand."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from ..model.artifact import ModelArtifact, write_artifact
     from ..model.features import InputSpec
     from ..model.labels import ID2LABEL, LABEL2ID, LABELS
-    from ..model.paths import DEFAULT_BASE_MODEL, METADATA_FILE, resolve_base_model
+    from ..model.paths import DEFAULT_BASE_MODEL, resolve_base_model
 
     base = resolve_base_model(DEFAULT_BASE_MODEL)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=len(LABELS), id2label=dict(ID2LABEL),
@@ -266,8 +270,7 @@ def untrained_model(out: Path) -> Path:
     tok = AutoTokenizer.from_pretrained(base)
     tok.model_input_names = ["input_ids", "attention_mask"]
     tok.save_pretrained(out)
-    (out / METADATA_FILE).write_text(json.dumps({"labels": list(LABELS), "input_spec": InputSpec().to_dict(),
-                                                 "temperature": 1.0}), encoding="utf-8")
+    write_artifact(out, ModelArtifact(labels=tuple(LABELS), input_spec=InputSpec().to_dict()))
     return out
 
 
@@ -302,6 +305,7 @@ def bench_memory(args) -> dict:
 def bench_train(args) -> dict:
     import torch
 
+    from ..model.artifact import read_artifact
     from ..training.config import DataArguments, ModelArguments, TrainArguments
     from ..training.train import train
 
@@ -319,7 +323,7 @@ def bench_train(args) -> dict:
                         TrainArguments(output_dir=str(Path(tmp) / "m"), epochs=args.epochs, class_weights=True,
                                        patience=100, seed=args.seed, **opts),
                         command_line=["benchmark"], log=lambda *a: None)
-            meta = json.loads((Path(tmp) / "m" / "sourcetag.json").read_text())
+            meta = read_artifact(Path(tmp) / "m").training
             secs = time.perf_counter() - t
             n_train = sum(meta["label_counts"]["train"].values())
             train_sps = n_train * args.epochs / meta["train_seconds"]
@@ -340,15 +344,17 @@ def padding_savings(args) -> dict:
     length-bucketed order. Their ratio is what batching saves in the linear layers, most of the compute."""
     from transformers import AutoTokenizer
 
+    from ..model.architectures.sequence import SequenceArchitecture
     from ..model.features import InputSpec
     from ..model.paths import resolve_base_model
     from ..training.config import DataArguments, ModelArguments, TrainArguments
-    from ..training.data import LengthBucketedBatchOrder, encode_rows, load_splits
+    from ..training.data import LengthBucketedBatchOrder, load_splits, training_articles
 
     data_args, bs = DataArguments(train_fraction=args.train_fraction), TrainArguments().batch_size
     splits, _ = load_splits(data_args, args.seed)
     tok = AutoTokenizer.from_pretrained(resolve_base_model(ModelArguments().base_model))
-    lengths = encode_rows(splits["train"], tok, InputSpec(context_window=args.context_window))["length"]
+    arch = SequenceArchitecture(None, tok, InputSpec(context_window=args.context_window).to_dict())
+    lengths = [len(f["input_ids"]) for f in arch.encode(training_articles(splits["train"])[0]).features]
     rng = np.random.default_rng(args.seed)
 
     def cost(order):

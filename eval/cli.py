@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(e))
     progress = not args.quiet and sys.stderr.isatty()
     evaluator = Evaluator(rows, name=Path(args.data).stem)
-    model_name = f"sourcetag ({tagger.spec.context_window} neighbour(s) of context)"
+    model_name = f"sourcetag ({tagger.architecture.describe()})"
     def scores_only(r: dict) -> dict:
         return {k: v for k, v in r.items() if k not in ("calibration", "probs")}
 

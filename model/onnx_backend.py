@@ -1,4 +1,4 @@
-"""ONNX Runtime inference (``precision="onnx"``): fp32 results identical to torch within 1e-5.
+"""ONNX Runtime export (``backend="onnx"``, run by :class:`sourcetag.model.backends.OnnxBackend`): fp32 results identical to torch within 1e-5.
 
 The model is exported once (TorchScript exporter, dynamic batch and sequence axes), its attention, LayerNorm and
 GELU subgraphs fused by ONNX Runtime's transformer optimizer, and cached beside the model (or in
@@ -14,12 +14,10 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 ONNX_FILE = "model.fused.onnx"
 
 
-def weights_key(model) -> str:
+def weights_key(model, extra=None) -> str:
     """A hash of the weights and architecture of a loaded model: what the exported graph computes.
 
     It is taken from the tensors in memory, not from a file name, so every weight format (one file, shards,
@@ -33,7 +31,7 @@ def weights_key(model) -> str:
     h = hashlib.sha256()
     config = {k: v for k, v in model.config.to_dict().items()
               if k not in ("_name_or_path", "transformers_version", "id2label", "label2id")}
-    h.update(json.dumps(config, sort_keys=True, default=str).encode())
+    h.update(json.dumps([config, extra], sort_keys=True, default=str).encode())
     for name, tensor in sorted(model.state_dict().items()):
         t = tensor.detach().to("cpu").contiguous()
         h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
@@ -50,18 +48,16 @@ def _cache_path(model_dir: Path, key: str) -> Path:
     return home() / "onnx-cache" / f"{key}-{ONNX_FILE}"
 
 
-def export(model_dir: Path, model=None) -> Path:
-    """The fused ONNX file for ``model`` (default: the model in ``model_dir``), exporting it first if it is not
-    cached; the cache is keyed on :func:`weights_key` of the weights actually loaded."""
+def export(model_dir: Path, architecture) -> Path:
+    """The fused ONNX file for ``architecture``'s module, exporting it first if it is not cached; the cache is keyed
+    on :func:`weights_key` of the weights actually loaded and on the architecture's name and options."""
     import copy
 
     import torch
     from onnxruntime.transformers.optimizer import optimize_model
-    from transformers import AutoModelForSequenceClassification
 
-    if model is None:
-        model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True)
-    target = _cache_path(model_dir, weights_key(model))
+    model = architecture.module
+    target = _cache_path(model_dir, weights_key(model, [architecture.name, architecture.options]))
     if target.is_file():
         return target
     if target.parent == model_dir / "onnx":  # the cache goes with the model on train --force
@@ -70,11 +66,13 @@ def export(model_dir: Path, model=None) -> Path:
         record_written(model_dir, "onnx")
     target.parent.mkdir(parents=True, exist_ok=True)
     model = copy.deepcopy(model).to("cpu").float().eval()  # the caller's model keeps its device, dtype, attention
-    model.set_attn_implementation("eager")  # the TorchScript exporter traces eager attention
+    encoder = getattr(model, "encoder", model)
+    (encoder if hasattr(encoder, "set_attn_implementation") else model).set_attn_implementation("eager")
     cfg = model.config
+    example, axes = architecture.export_example()
+    names = list(architecture.input_names)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         raw = Path(tmp) / "raw.onnx"
-        ids = torch.ones((2, 16), dtype=torch.long)
         # The exporter warns that advanced indexing would go wrong with negative indices (BERT's graph has none) and
         # the tracer that the mask-padding test becomes a constant (the mask always spans the sequence). The test
         # suite checks the fused graph against torch fp32 on other batch and sequence shapes.
@@ -82,10 +80,8 @@ def export(model_dir: Path, model=None) -> Path:
             warnings.filterwarnings("ignore", message="Exporting aten::index operator")
             warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
             torch.onnx.export(
-                model, (ids, torch.ones_like(ids)), str(raw), input_names=["input_ids", "attention_mask"],
-                output_names=["logits"], opset_version=17, dynamo=False,
-                dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
-                              "logits": {0: "batch"}},
+                model, tuple(example[n] for n in names), str(raw), input_names=names,
+                output_names=["logits"], opset_version=17, dynamo=False, dynamic_axes=axes,
             )
         opt = optimize_model(str(raw), model_type="bert", num_heads=cfg.num_attention_heads,
                              hidden_size=cfg.hidden_size)
@@ -93,20 +89,3 @@ def export(model_dir: Path, model=None) -> Path:
         opt.save_model_to_file(str(fused))
         os.replace(fused, target)  # atomic: a concurrent reader sees the old state or the whole file
     return target
-
-
-class OnnxRunner:
-    """Runs the fused graph on padded batches; called like the torch model's forward, returns logits."""
-
-    def __init__(self, model_dir: Path, threads: int | None = None, model=None):
-        import onnxruntime as ort
-        import torch
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or torch.get_num_threads()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(export(model_dir, model)), opts, providers=["CPUExecutionProvider"])
-
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        return self.session.run(["logits"], {"input_ids": input_ids.astype(np.int64),
-                                             "attention_mask": attention_mask.astype(np.int64)})[0]

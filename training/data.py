@@ -6,7 +6,6 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from ..model.features import InputSpec, article_inputs, encode, inputs_for_articles
 from ..model.labels import LABEL2ID, LABELS
 from ..model.records import DataError, Row, group_articles, read_rows
 from .config import DataArguments
@@ -82,39 +81,31 @@ def class_weights(rows: list[Row]) -> list[float]:
     return w
 
 
-def encode_rows(rows: list[Row], tokenizer, spec: InputSpec, lexicon=None, augment: float = 0.0,
-                seed: int = 0) -> dict[str, list]:
-    """Model inputs (input_ids, attention_mask), labels and lengths for rows in article order.
+def training_articles(rows: list[Row], augment: float = 0.0, lexicon=None,
+                      seed: int = 0) -> tuple[list[list[str]], list[list[int]]]:
+    """Sentence texts and label ids per article, for rows in article order.
 
     With ``augment`` > 0, that share of eligible sentences also gets a source-swapped copy with the flipped label
-    (:mod:`sourcetag.training.augment`), appended after the originals and read with the original neighbours.
+    (:mod:`sourcetag.training.augment`): a copy of its article with that one sentence swapped and only it labelled
+    (the others ``IGNORE``), so it is read with its original neighbours.
     """
+    from ..model.architectures.base import IGNORE
     from .augment import swap_source
 
-    sep = tokenizer.sep_token or "|"
     articles = group_articles(rows)
-    firsts, seconds = inputs_for_articles([[r.text for r in art] for art in articles], spec, sep, lexicon)
-    labels = [LABEL2ID[r.label] for r in rows]
-    extra: list[tuple[str, str | None, int]] = []
-    rng = random.Random(seed)
+    texts = [[r.text for r in art] for art in articles]
+    labels = [[LABEL2ID[r.label] for r in art] for art in articles]
     if augment > 0 and lexicon is None:
         raise ValueError("augmentation needs the official-role lexicon")
+    rng = random.Random(seed)
     for art in articles if augment > 0 else []:
-        texts = [r.text for r in art]
         for i, r in enumerate(art):
             swapped = swap_source(r.text, r.label, lexicon, rng)
             if swapped is None or rng.random() >= augment:
                 continue
-            af, as_ = article_inputs(texts[:i] + [swapped[0]] + texts[i + 1 :], spec, sep, lexicon)
-            extra.append((af[i], as_[i] if as_ is not None else None, LABEL2ID[swapped[1]]))
-    firsts += [e[0] for e in extra]
-    if seconds is not None:
-        seconds += [e[1] or "" for e in extra]
-    labels += [e[2] for e in extra]
-    enc = encode(tokenizer, firsts, seconds, spec.max_length)
-    enc["labels"] = labels
-    enc["length"] = [len(x) for x in enc["input_ids"]]
-    return enc
+            texts.append([x.text for x in art[:i]] + [swapped[0]] + [x.text for x in art[i + 1 :]])
+            labels.append([IGNORE] * i + [LABEL2ID[swapped[1]]] + [IGNORE] * (len(art) - i - 1))
+    return texts, labels
 
 
 class LengthBucketedBatchOrder:
