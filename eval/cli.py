@@ -20,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="another trained model to report beside it, e.g. 'no context=runs/x' (repeatable)")
     p.add_argument("--report", help="report directory (default: <model>/report-<data name>)")
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16", "onnx"))
+    p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="prediction-time option of the model, e.g. 'overlap=0' for the article encoder's windows "
+                        "(repeatable)")
     p.add_argument("--force", action="store_true", help="overwrite an existing report directory")
     p.add_argument("--quiet", action="store_true")
     return p
@@ -56,8 +59,15 @@ def main(argv: list[str] | None = None) -> int:
         if not sep:
             return fail(f"--compare takes NAME=DIR, got {item!r}")
         compare.append((name, path))
+    options = {}
+    for item in args.model_option:
+        key, sep, value = item.partition("=")
+        try:
+            options[key] = float(value)
+        except ValueError:
+            return fail(f"--model-option takes KEY=NUMBER, got {item!r}")
     try:
-        tagger = Tagger.load(args.model, precision=args.precision)
+        tagger = Tagger.load(args.model, precision=args.precision, options=options or None)
         others = [(name, Tagger.load(path, precision=args.precision)) for name, path in compare]
     except ModelLoadError as e:
         return fail(str(e))

@@ -128,8 +128,12 @@ def save_model(out: str | Path, architecture, artifact: ModelArtifact, lexicon_t
     return [*names, LEXICON_FILE, METADATA_FILE]
 
 
-def load_model(model_dir: str | Path) -> LoadedModel:
-    """Read a model directory written by :func:`save_model`, checking it before any weight is loaded."""
+def load_model(model_dir: str | Path, options: dict | None = None) -> LoadedModel:
+    """Read a model directory written by :func:`save_model`, checking it before any weight is loaded.
+
+    ``options`` override input-spec entries that only change how the model reads at prediction (for example the
+    article encoder's window ``overlap``); unknown keys are refused.
+    """
     from .architectures import architecture_class
 
     model_dir = Path(model_dir)
@@ -144,6 +148,11 @@ def load_model(model_dir: str | Path) -> LoadedModel:
         cls = architecture_class(artifact.architecture)
     except ValueError as e:
         raise ModelError(f"{model_dir / METADATA_FILE}: {e} (written by a newer sourcetag?)") from e
+    if options:
+        unknown = sorted(set(options) - set(artifact.input_spec) - set(getattr(cls, "PREDICTION_OPTIONS", ())))
+        if unknown:
+            raise ModelError(f"{model_dir}: the {artifact.architecture} model has no option {', '.join(unknown)}")
+        artifact.input_spec = {**artifact.input_spec, **options}
     lex_path = model_dir / LEXICON_FILE
     lexicon_text = lex_path.read_text(encoding="utf-8") if lex_path.is_file() else None
     lexicon = compile_lexicon(lexicon_text) if lexicon_text else None

@@ -152,13 +152,14 @@ class Tagger:
         """Load a trained model directory (default: ``$SOURCETAG_MODEL`` or the default-model link).
 
         Keyword arguments go to :class:`Tagger` (``device``, ``backend``, ``precision``, ``batch_size``,
-        ``review_threshold``, ``max_article_chars``).
+        ``review_threshold``, ``max_article_chars``), except ``options``: prediction-time overrides of the model's
+        input spec (:func:`~sourcetag.model.artifact.load_model`).
         """
         model_dir = Path(path) if path is not None else default_model_dir()
         if not model_dir.exists():
             hint = "" if path is not None else " (run the README's main command, or set SOURCETAG_MODEL)"
             raise ModelError(f"{model_dir}: no such model directory{hint}")
-        loaded = load_model(model_dir)
+        loaded = load_model(model_dir, kwargs.pop("options", None))
         return cls(loaded.architecture, loaded.artifact, model_dir=model_dir, **kwargs)
 
     # -- inference -----------------------------------------------------------------------------------------

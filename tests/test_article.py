@@ -17,7 +17,7 @@ ARTICLES = [
 ]
 
 
-@pytest.mark.parametrize("overlap", [True, False])
+@pytest.mark.parametrize("overlap", [0.5, 0.25, 0.0])
 def test_windows_cover_every_sentence_once_within_the_budget(overlap):
     rng = random.Random(7)
     for _ in range(500):
@@ -102,3 +102,13 @@ def test_article_model_onnx_backend_agrees_with_torch(article_model):
     onnx = Tagger.load(article_model, backend="onnx")
     np.testing.assert_allclose(onnx.predict_proba(ARTICLES), exact, atol=1e-4)
     assert (onnx.predict_proba(ARTICLES).argmax(-1) == exact.argmax(-1)).all()
+
+
+def test_prediction_options_override_the_window_overlap_and_refuse_unknown_keys(article_model):
+    from sourcetag.model.errors import ModelError
+
+    tiled = Tagger.load(article_model, precision="fp32", options={"overlap": 0.0})
+    assert tiled.architecture.overlap == 0.0
+    assert tiled.predict_proba(ARTICLES).shape == (sum(map(len, ARTICLES)), 4)
+    with pytest.raises(ModelError, match="no option window_size"):
+        Tagger.load(article_model, precision="fp32", options={"window_size": 3})

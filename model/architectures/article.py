@@ -4,8 +4,9 @@ A window reads ``[CLS] s1 [SEP] s2 [SEP] ...`` (:mod:`.windows`); a sentence's v
 tokens' final hidden states (its ``[SEP]`` included), and a linear head maps it to label logits. At prediction
 the windows overlap and a sentence is labelled from the window where it sits most centrally; training tiles the
 article with windows that do not overlap, so every sentence is a target once per epoch at the cost of reading it
-once. Options: ``window_tokens`` (the token budget of a window) and ``max_sentences`` (a cap on sentences per
-window; 1 reads every sentence alone, the same architecture without context).
+once. Options: ``window_tokens`` (the token budget of a window), ``max_sentences`` (a cap on sentences per
+window; 1 reads every sentence alone, the same architecture without context) and ``overlap`` (the share of a
+window the next one repeats at prediction; 0 tiles the article as training does).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import torch
 from .base import IGNORE, Architecture, Encoded, pad_rows
 from .windows import plan_windows
 
-DEFAULTS = {"window_tokens": 256, "max_sentences": 0, "dropout": 0.1}
+DEFAULTS = {"window_tokens": 256, "max_sentences": 0, "overlap": 0.5, "dropout": 0.1}
 
 
 class ArticleEncoder(torch.nn.Module):
@@ -62,11 +63,15 @@ def _load_encoder(base: str):
 class ArticleArchitecture(Architecture):
     name = "article"
     input_names = ("input_ids", "attention_mask", "sentence_ids", "sentence_mask")
+    PREDICTION_OPTIONS = ("overlap",)
 
     def __init__(self, module, tokenizer, options: dict, lexicon=None):
         super().__init__(module, tokenizer, {**DEFAULTS, **options})
         self.window_tokens = int(self.options["window_tokens"])
         self.max_sentences = int(self.options["max_sentences"])
+        self.overlap = float(self.options["overlap"])
+        if not 0 <= self.overlap < 1:
+            raise ValueError(f"overlap must be in [0, 1), got {self.overlap}")
         if self.window_tokens < 8:
             raise ValueError(f"window_tokens must be >= 8, got {self.window_tokens}")
         if self.max_sentences < 0:
@@ -130,7 +135,8 @@ class ArticleArchitecture(Architecture):
         for a, art in enumerate(articles):
             toks = tokens[first : first + len(art)]
             first += len(art)
-            for w in plan_windows([len(t) for t in toks], self.window_tokens, self.max_sentences, overlap=not train):
+            for w in plan_windows([len(t) for t in toks], self.window_tokens, self.max_sentences,
+                                  overlap=0.0 if train else self.overlap):
                 ids, sids = [cls_id], [-1]
                 for slot, i in enumerate(range(w.start, w.stop)):
                     piece = toks[i][:keep] + [sep_id]

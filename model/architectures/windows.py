@@ -30,13 +30,16 @@ def clip(lengths: Sequence[int], budget: int) -> list[int]:
     return [min(n, budget - 2) for n in lengths]
 
 
-def plan_windows(lengths: Sequence[int], budget: int, max_sentences: int = 0, overlap: bool = True) -> list[Window]:
+def plan_windows(lengths: Sequence[int], budget: int, max_sentences: int = 0, overlap: float = 0.5) -> list[Window]:
     """Windows over sentences of the given token lengths (without special tokens).
 
-    ``max_sentences`` caps the sentences per window (0: no cap; 1 reads every sentence alone). Without
-    ``overlap`` the windows tile the article (training reads each sentence once); with it consecutive windows share
-    about half their tokens and each sentence is owned by the window where it sits most centrally.
+    ``max_sentences`` caps the sentences per window (0: no cap; 1 reads every sentence alone). With ``overlap`` 0
+    the windows tile the article (each sentence read once, as in training); above 0 the next window starts at the
+    first sentence whose middle lies past ``1 - overlap`` of the current window's tokens (0.5: consecutive windows
+    share about half), and each sentence is owned by the window where it sits most centrally.
     """
+    if not 0 <= overlap < 1:
+        raise ValueError(f"overlap must be in [0, 1), got {overlap}")
     sizes = [n + 1 for n in clip(lengths, budget)]  # a sentence and its [SEP]
     n = len(sizes)
     if n == 0:
@@ -55,10 +58,10 @@ def plan_windows(lengths: Sequence[int], budget: int, max_sentences: int = 0, ov
         if not overlap:
             start = stop
             continue
-        # next window starts at the first sentence whose middle lies past this window's middle
-        half, acc, nxt = (used - 1) / 2, 0, stop
+        # the next window starts at the first sentence whose middle lies past 1 - overlap of this window
+        mark, acc, nxt = (used - 1) * (1 - overlap), 0, stop
         for i in range(start, stop):
-            if acc + sizes[i] / 2 > half:
+            if acc + sizes[i] / 2 > mark:
                 nxt = i
                 break
             acc += sizes[i]
