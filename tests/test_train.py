@@ -232,14 +232,17 @@ raise SystemExit(main(sys.argv[1:]))
 """
 
 
-def test_training_resumed_after_sigkill_equals_an_uninterrupted_run(tmp_path, tiny_base, fixture_file, capsys):
+@pytest.mark.parametrize("architecture", ["sequence", "article"])
+def test_training_resumed_after_sigkill_equals_an_uninterrupted_run(tmp_path, tiny_base, fixture_file, capsys,
+                                                                    architecture):
     from safetensors.torch import load_file
     from sourcetag.training.outputs import complete_checkpoints
 
     def argv(out, *extra):
         return ["train", "--base-model", str(tiny_base), "--train-file", str(fixture_file), "--output-dir", str(out),
                 "--epochs", "3", "--patience", "10", "--batch-size", "8", "--max-length", "64", "--precision", "fp32",
-                "--learning-rate", "1e-3", "--seed", "5", *extra]
+                "--learning-rate", "1e-3", "--seed", "5", "--architecture", architecture, "--window-tokens", "48",
+                *(["--batch-size", "2"] if architecture == "article" else []), *extra]
 
     def dev_lines(printed: str) -> dict[str, str]:
         return {line.split(" |")[0]: line for line in printed.splitlines() if line.startswith("epoch ")}
