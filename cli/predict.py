@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="overwrite existing output files (and drop an interrupted run's partial output)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no profile table")
+    from .engines.options import add_engine_options
+
+    add_engine_options(p)
     return p
 
 
@@ -193,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def warn(msg: str) -> None:
         print(f"sourcetag predict: {msg}", file=err)
+
+    from .engines.options import check_local, run_engine
+
+    if args.engine != "local":
+        return run_engine(args, parser, warn)
+    check_local(args, parser)
 
     out_path = Path(args.output) if args.output else None
     profile_path = Path(args.profile) if args.profile else None

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv in the repository root and install sourcetag into it (editable), with its dev and ONNX extras.
+# Create .venv in the repository root and install sourcetag into it (editable), with its dev, ONNX and Ray extras.
 # torch: on a machine without an NVIDIA GPU, the CPU build torch==2.13.0 is installed first, so that pip never
 # pulls several GB of CUDA wheels. On a GPU machine the default (CUDA) build is installed. Override with
 # TORCH_SPEC, e.g. TORCH_SPEC="torch==2.13.0" or TORCH_SPEC="torch --index-url <your CUDA wheel index>".
@@ -24,7 +24,7 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
   .venv/bin/python -m pip install --quiet $TORCH_SPEC
 fi
 echo "setup: installing sourcetag and its dependencies"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,onnx]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,onnx,ray]"
 
 have_chromium() {  # the names sourcetag.browser looks for
   [ -n "${SOURCETAG_CHROMIUM:-}" ] && return 0

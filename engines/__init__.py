@@ -1,0 +1,1 @@
+"""Execution engines for `sourcetag predict` beyond the local one (Ray)."""
