@@ -80,7 +80,7 @@ def test_parquet_in_and_out_and_shard_directory(ray_cluster, model_dir, inputs, 
     from sourcetag.engines.ray_engine import read_output
 
     local = tmp_path / "local.jsonl"
-    assert predict("--model", model_dir, inputs, "-o", local) == 0
+    assert predict("--model", model_dir, inputs, "-o", local) == 0  # other chunks: the same rows
     # the articles file as Parquet gives the same rows (ids from its id column)
     pq_in = tmp_path / "pq-in"
     shutil.copytree(inputs, pq_in)
@@ -89,7 +89,7 @@ def test_parquet_in_and_out_and_shard_directory(ray_cluster, model_dir, inputs, 
     pq.write_table(pa.Table.from_pylist(objs), pq_in / "more.parquet")
     out_dir = tmp_path / "shards.parquet"
     assert predict("--model", model_dir, pq_in, "-o", f"{out_dir}/", "--engine", "ray", "--workers", "2",
-                   "--shard-articles", "3") == 0
+                   "--shard-articles", "3", "--chunk-chars", "300") == 0
     parts = sorted(p.name for p in out_dir.iterdir() if not p.name.startswith(("_", ".")))
     assert parts == [f"part-{k:05d}.parquet" for k in range(len(parts))] and len(parts) >= 2
     assert by_id(read_output(out_dir)) == by_id(read_jsonl(local))
@@ -104,7 +104,7 @@ def test_rerun_skips_written_shards_and_needs_resume(ray_cluster, model_dir, inp
 
     out = tmp_path / "out"
     args = ["--model", model_dir, inputs, "-o", f"{out}/", "--engine", "ray", "--workers", "2",
-            "--shard-articles", "2"]
+            "--shard-articles", "2", "--chunk-chars", "300"]
     assert predict(*args) == 0
     first = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     n = len(first)
