@@ -30,6 +30,7 @@ from ..model.lexicon import compile_lexicon, read_lexicon_text
 from ..model.paths import record_written, resolve_base_model, set_default_model
 from ..model.records import sha256_file
 from ..model.tagger import softmax
+from . import distributed
 from .card import write_model_card
 from .config import DataArguments, ModelArguments, TrainArguments, config_dict, input_spec
 from .data import class_weights, label_counts, load_splits, training_articles
@@ -86,14 +87,20 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
 
     # Everything that can fail on bad data, options or base model has run: only now is an earlier model replaced.
     created = not out.exists()
-    out = prepare_output_dir(train_args)
+    distributed.ensure_process_group(device)  # torchrun / accelerate launch: rank 0 writes, the others wait
+    out = distributed.run_on_main(lambda: prepare_output_dir(train_args))
     try:
-        record_written(out, "checkpoints")  # before the Trainer creates it
+        if distributed.is_main():
+            record_written(out, "checkpoints")  # before the Trainer creates it
         weights = class_weights(splits["train"]) if train_args.class_weights else None
         trainer = build_trainer(arch, train_rows, dev_rows, weights, train_args, str(out / "checkpoints"),
                                 precision, device)
         train_out = trainer.train(resume_from_checkpoint=resume)
         arch.module = trainer.model
+        if not distributed.is_main():  # rank 0 calibrates, scores and saves the one model
+            distributed.barrier()
+            return {"output_dir": str(out), "scores": {}, "temperature": None,
+                    "train_seconds": time.time() - started}
         temperature, scores = calibrate_and_score(arch, splits, device, precision, train_args.eval_batch_size, log)
         train_seconds = time.time() - started
         artifact = ModelArtifact(
@@ -118,9 +125,11 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
             })
         save(out, arch, artifact, lexicon_text, train_args, log)
     except BaseException:
-        discard_failed_run(out, created)
+        if distributed.is_main():
+            discard_failed_run(out, created)
         raise
     log(f"model saved to {out.resolve()} ({train_seconds:.0f} s)")
+    distributed.barrier()
     return {"output_dir": str(out), "scores": scores, "temperature": temperature, "train_seconds": train_seconds}
 
 
