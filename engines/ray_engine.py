@@ -335,13 +335,16 @@ def _progress(err, quiet: bool):
 def _start_ray(address: str | None, num_cpus: int):
     import ray
 
+    import logging
+
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # its INFO lines (plans, log paths) would bury ours
     if ray.is_initialized():
         return False
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if address:
-        ray.init(address=address, log_to_driver=False)
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     else:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     return True
 
 
