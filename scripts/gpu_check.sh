@@ -64,7 +64,8 @@ def rate(fn, warm=None):
 
 results = {}
 exact = Tagger.load(model, device=dev, precision="fp32", batch_size=512)
-f, s = inputs_for_articles(articles, exact.spec, exact.tokenizer.sep_token, exact._lexicon)
+spec = exact.architecture.spec  # the sentence-pair architecture (the default); the pipeline needs its text pairs
+f, s = inputs_for_articles(articles, spec, exact.tokenizer.sep_token, exact.architecture.lexicon)
 
 # 1. pipeline
 from transformers import pipeline
@@ -72,7 +73,7 @@ from transformers import pipeline
 pipe = pipeline("text-classification", model=model, device=0 if dev == "cuda" else -1, top_k=None)
 enc = [{"text": x, "text_pair": y} for x, y in zip(f, s, strict=True)] if s else [{"text": x} for x in f]
 _, results["pipeline, batch 128"] = rate(
-    lambda w: list(pipe(enc[:256] if w else enc, batch_size=128, truncation=True, max_length=exact.spec.max_length)),
+    lambda w: list(pipe(enc[:256] if w else enc, batch_size=128, truncation=True, max_length=spec.max_length)),
     warm=True)
 
 # 2. Tagger
@@ -85,8 +86,8 @@ for name in ("fp32", "auto"):
 from transformers import AutoModelForSequenceClassification
 
 tok = exact.tokenizer
-enc_all = tok(f, s, truncation=True, max_length=exact.spec.max_length) if s else tok(f, truncation=True,
-                                                                                      max_length=exact.spec.max_length)
+enc_all = tok(f, s, truncation=True, max_length=spec.max_length) if s else tok(f, truncation=True,
+                                                                                      max_length=spec.max_length)
 order = np.argsort([len(x) for x in enc_all["input_ids"]])
 batches = []
 for i in range(0, n, 512):
