@@ -333,9 +333,9 @@ def _progress(err, quiet: bool):
 
 
 def _start_ray(address: str | None, num_cpus: int):
-    import ray
-
     import logging
+
+    import ray
 
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # its INFO lines (plans, log paths) would bury ours
     if ray.is_initialized():
