@@ -1,24 +1,17 @@
 """The ``--engine`` options of ``sourcetag predict`` and the hand-over to an engine other than the local one.
 
 Kept apart from the command itself so that the command needs only two calls: :func:`add_engine_options` when it
-builds its parser, :func:`run_engine` when ``--engine`` is not ``local``. Ray is imported only by a Ray run.
+builds its parser, :func:`run_engine` when ``--engine`` is not ``local`` (and :func:`check_local` when it is).
+Ray is imported only by a Ray run.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from ..commands.common import positive_int
+
 ENGINES = ("local", "ray")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
 
 
 def add_engine_options(p: argparse.ArgumentParser) -> None:
@@ -28,16 +21,16 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
                         "(needs the 'ray' extra)")
     g.add_argument("--ray-address", metavar="ADDR",
                    help="the Ray cluster to join (e.g. ray://head:10001 or auto); default: start a local Ray")
-    g.add_argument("--workers", type=_positive, default=None, metavar="N",
+    g.add_argument("--workers", type=positive_int, default=None, metavar="N",
                    help="ray: model actors (each loads the model once; one GPU each with --device cuda); "
                         "default: 1 per GPU with --device cuda, else 2")
-    g.add_argument("--cpus-per-worker", type=_positive, default=1, metavar="N",
+    g.add_argument("--cpus-per-worker", type=positive_int, default=1, metavar="N",
                    help="ray, CPU workers: CPUs (and torch threads) per actor (default 1)")
-    g.add_argument("--shard-articles", type=_positive, default=None, metavar="N",
+    g.add_argument("--shard-articles", type=positive_int, default=None, metavar="N",
                    help="ray: articles per shard, the unit of work, of output files and of resumption (default 500)")
 
 
-def run_engine(args: argparse.Namespace, parser: argparse.ArgumentParser, warn) -> int:
+def run_engine(args: argparse.Namespace, warn) -> int:
     if args.engine == "ray":
         from .ray_engine import SHARD_ARTICLES, run
 
@@ -46,8 +39,7 @@ def run_engine(args: argparse.Namespace, parser: argparse.ArgumentParser, warn) 
         if args.workers is None:
             args.workers = _default_workers(args.device)
         return run(args, warn)
-    parser.error(f"unknown engine {args.engine!r}")
-    return 2
+    raise ValueError(f"unknown engine {args.engine!r}")  # the parser's choices keep it out
 
 
 def _default_workers(device: str) -> int:

@@ -4,14 +4,14 @@ How a run goes:
 
 1. **Plan** (on the driver, no model): the inputs are read once through the same readers as the local engine
    (same formats, checks, ``--skip-bad``, unique ids), plus Parquet files. Articles are cut into the local
-   engine's chunks (:func:`sourcetag.predict.chunks`), and consecutive chunks into *shards* of about
+   engine's chunks (:func:`sourcetag.formats.stream.chunks`), and consecutive chunks into *shards* of about
    ``--shard-articles`` articles. A shard is a small description: which files, which articles of each (by
    position), their final ids, and a digest of the articles' fingerprints. Shard ``k`` is named
    ``part-{k:05d}``: the same inputs and options always give the same shards and names.
 2. **Label** (on the cluster): a Ray Data pipeline over the shard descriptions, ``map_batches`` with an
    :class:`~ray.data.ActorPoolStrategy` of ``--workers`` actors. Each actor loads the :class:`Tagger` once (one
    GPU per actor with ``--device cuda``, else ``--cpus-per-worker`` CPUs), reads its shard's articles from the
-   files itself, labels them chunk by chunk with the local engine's :func:`~sourcetag.predict.label_chunk` (so the
+   files itself, labels them chunk by chunk with the local engine's :func:`~sourcetag.formats.stream.label_chunk` (so the
    rows are the local engine's rows) and writes the shard: data file, then profiles, then a marker holding the
    digest, each under a temporary name renamed into place. The driver prints one progress line.
 3. **Assemble**: ``-o OUT.jsonl`` / ``-o OUT.parquet`` (or no ``-o``: standard output) joins the shards in order
@@ -56,7 +56,7 @@ def _parquet_articles(path: Path, name: str, fmt: str, max_chars: int):
     ``url``), or pre-split sentence rows (an ``article`` column), numbered from 1 like JSONL lines."""
     import pyarrow.parquet as pq
 
-    from ..readers import _jsonl_articles, _sentence_articles
+    from ..formats.articles import jsonl_articles, sentence_articles
 
     try:
         pf = pq.ParquetFile(path)
@@ -71,7 +71,7 @@ def _parquet_articles(path: Path, name: str, fmt: str, max_chars: int):
                 n += 1
                 yield n, {k: v for k, v in obj.items() if v is not None}
 
-    make = _jsonl_articles if used == "jsonl" else _sentence_articles
+    make = jsonl_articles if used == "jsonl" else sentence_articles
     from ..model.errors import DataError
 
     def checked():
@@ -89,7 +89,7 @@ def file_articles(name: str, path: Path, fmt: str, art_id: str, max_chars: int):
     """The format used and the articles of one input file (Parquet included)."""
     if path.suffix.lower() == PARQUET:
         return _parquet_articles(path, name, fmt, max_chars)
-    from ..readers import read_stream
+    from ..formats.articles import read_stream
 
     stream = path.open("rb")
     used, articles = read_stream(name, stream, fmt, art_id, max_chars)
@@ -103,10 +103,10 @@ def file_articles(name: str, path: Path, fmt: str, art_id: str, max_chars: int):
 
 def located_articles(inputs: list[str], fmt: str, skip_bad: bool, warn: Callable[[str], None], max_chars: int,
                      stats) -> Iterator:
-    """The local engine's article stream (:func:`sourcetag.readers.iter_inputs`), Parquet files included, each
+    """The local engine's article stream (:func:`sourcetag.formats.readers.iter_inputs`), Parquet files included, each
     article carrying where it was read: ``a.where = (file, position in the file)``."""
+    from ..formats.readers import article_id_for, expand_inputs, skip_or_raise, unique_ids
     from ..model.errors import reason
-    from ..readers import _skip_or_raise, article_id_for, expand_inputs, unique_ids
 
     if "-" in inputs:
         raise InputError("the ray engine reads files, not standard input: its workers cannot read the driver's stdin")
@@ -116,7 +116,7 @@ def located_articles(inputs: list[str], fmt: str, skip_bad: bool, warn: Callable
             try:
                 used, articles = file_articles(name, path, fmt, article_id_for(name, path, inputs), max_chars)
             except InputError as e:
-                _skip_or_raise(e, skip_bad, stats, warn)
+                skip_or_raise(e, skip_bad, stats, warn)
                 continue
             except OSError as e:
                 raise InputError(f"{name}: cannot read ({reason(e)})") from e
@@ -137,7 +137,7 @@ def plan_shards(articles, shard_articles: int, chunk_chars: int) -> Iterator[dic
 
     ``segments`` are ``[file, first position, count]`` runs of the shard's articles, ``ids`` their final ids,
     ``chunks`` the number of articles in each chunk, ``digest`` a hash of the articles' fingerprints."""
-    from ..predict import chunks
+    from ..formats.stream import chunks
 
     shard: list = []
     sizes: list[int] = []
@@ -167,7 +167,7 @@ def plan_shards(articles, shard_articles: int, chunk_chars: int) -> Iterator[dic
 def read_shard(plan: dict, fmt: str, max_chars: int) -> list:
     """The articles a shard description names, read from their files, with their final ids; ``OutputError`` when
     the files changed since the plan was made."""
-    from ..readers import article_id_for
+    from ..formats.readers import article_id_for
 
     out = []
     for f, start, count in plan["segments"]:
@@ -262,7 +262,7 @@ class ShardLabeler:
         self.tagger = Tagger.load(**tagger_kwargs)
 
     def label(self, plan: dict) -> dict:
-        from ..predict import label_chunk
+        from ..formats.stream import label_chunk
 
         articles = read_shard(plan, self.input_format, self.max_chars)
         rows, profiles, ids = [], [], []
@@ -349,17 +349,18 @@ def _start_ray(address: str | None, num_cpus: int):
 
 
 def run(args, warn: Callable[[str], None], err=None) -> int:
-    """``sourcetag predict --engine ray`` with the parsed arguments of :func:`sourcetag.predict.build_parser`."""
+    """``sourcetag predict --engine ray`` with the parsed arguments of :func:`sourcetag.commands.predict.build_parser`."""
     err = err if err is not None else sys.stderr
     try:
         import ray
         import ray.data  # noqa: F401
     except ImportError as e:
         raise SourcetagError("the ray engine needs Ray: pip install 'sourcetag[ray]'") from e
-    from ..model.paths import default_model_dir
+    from ..formats.outputs import default_model_dir
+    from ..formats.profiles import profile_table
+    from ..formats.readers import ReadStats
+    from ..formats.stream import model_fingerprint
     from ..model.tagger import resolve_device
-    from ..predict import _model_fingerprint, profile_table
-    from ..readers import ReadStats
 
     if args.html or (args.output_format or "jsonl") == "csv":
         raise OutputError("the ray engine writes JSONL or Parquet rows; for CSV or --html use --engine local "
@@ -381,7 +382,7 @@ def run(args, warn: Callable[[str], None], err=None) -> int:
     device = str(resolve_device(args.device))
     gpu = device.startswith("cuda")
     options = {"inputs": [str(Path(i).resolve()) for i in args.inputs], "input_format": args.input_format,
-               "shard_format": suffix, "model": str(model), "model_metadata": _model_fingerprint(str(model)),
+               "shard_format": suffix, "model": str(model), "model_metadata": model_fingerprint(str(model)),
                "precision": args.precision, "device": args.device, "batch_size": args.batch_size,
                "review_threshold": args.review_threshold, "max_article_chars": args.max_article_chars,
                "chunk_chars": args.chunk_chars, "shard_articles": args.shard_articles, "skip_bad": args.skip_bad}

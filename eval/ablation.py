@@ -14,8 +14,8 @@ import json
 import statistics
 from pathlib import Path
 
+from ..formats.files import write_text_atomic
 from ..model.labels import LABELS
-from ..model.records import write_text_atomic
 
 SETS = (("report-test", "corpus test split"), ("report-seeds", "seed articles (real pages)"),
         ("report-realdev", "real-dev (16 real pages)"))

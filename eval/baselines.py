@@ -11,10 +11,10 @@ from collections import Counter
 
 import numpy as np
 
+from ..formats.rows import Row
 from ..model.evidence import find_evidence
 from ..model.labels import LABEL2ID, LABELS
 from ..model.lexicon import compile_lexicon, read_lexicon_text
-from ..model.records import Row
 
 _FURNITURE = re.compile(
     r"^(read more|don.t miss|related|more like this|share|sign up|subscribe|follow us|leave a (reply|comment)|"

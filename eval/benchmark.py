@@ -33,7 +33,7 @@ import numpy as np
 
 
 def _articles(path: str, n: int) -> list[list[str]]:
-    from ..model.records import group_articles, read_rows
+    from ..formats.rows import group_articles, read_rows
 
     out, total = [], 0
     for art in group_articles(read_rows(path)):
@@ -129,9 +129,9 @@ def bench_predict(args) -> dict:
     from transformers import pipeline
 
     from ..eval.metrics import classification_metrics
+    from ..formats.rows import read_rows
     from ..model.backends import onnx_runtime_installed
     from ..model.labels import LABEL2ID, LABELS
-    from ..model.records import read_rows
     from ..model.tagger import Tagger
 
     torch.set_num_threads(args.threads)
@@ -277,7 +277,7 @@ def untrained_model(out: Path) -> Path:
 def bench_memory(args) -> dict:
     """Peak resident memory of a fresh ``sourcetag predict`` process for each number of sentences: flat when
     prediction streams (it reads, labels and writes a chunk of articles at a time)."""
-    from ..model.records import group_articles, read_rows
+    from ..formats.rows import group_articles, read_rows
 
     articles = [[r.text for r in art] for art in group_articles(read_rows(args.data))]
     results = {}
@@ -368,9 +368,9 @@ def padding_savings(args) -> dict:
 
 def synthetic_predictions(path: str, n_articles: int, seed: int = 0) -> list[dict]:
     """Prediction rows for ``n_articles`` articles made from the corpus (cycled), with random probabilities."""
+    from ..formats.rows import group_articles, read_rows
     from ..model.evidence import find_evidence
     from ..model.labels import LABELS
-    from ..model.records import group_articles, read_rows
 
     rng = np.random.default_rng(seed)
     corpus = group_articles(read_rows(path))
@@ -394,9 +394,10 @@ def synthetic_predictions(path: str, n_articles: int, seed: int = 0) -> list[dic
 
 
 def bench_view(args) -> dict:
-    from ..browser import Browser, BrowserError
-    from ..html_view import render_html
-    from ..model.records import read_predictions, write_jsonl_atomic, write_text_atomic
+    from ..formats.files import write_jsonl_atomic, write_text_atomic
+    from ..formats.predictions import read_predictions
+    from ..view.browser import Browser, BrowserError
+    from ..view.render import render_html
 
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "predictions.jsonl", Path(args.output or Path(tmp) / "view.html")

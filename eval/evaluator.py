@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..formats.rows import Row, group_articles
 from ..model.labels import LABEL2ID, LABELS
-from ..model.records import Row, group_articles
 from ..model.tagger import softmax
 from .metrics import bootstrap_macro_f1, classification_metrics, expected_calibration_error
 

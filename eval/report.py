@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..formats.rows import Row, group_articles
 from ..model.labels import LABELS
-from ..model.records import Row, group_articles
 
 SHORT = {"official_statement": "official", "attributed_claim": "attributed", "unverified_assertion": "unverified",
          "filler": "filler"}
@@ -119,7 +119,7 @@ def confused_examples(rows: list[Row], pred: np.ndarray, per_pair: int = 5) -> d
 def write_report(report_dir: Path, data_name: str, model_name: str, systems: dict[str, dict], calibration: dict,
                  rows: list[Row], model_pred: np.ndarray) -> str:
     """Write everything into ``report_dir``; return the printed summary table."""
-    from ..model.paths import record_written
+    from ..formats.outputs import record_written
 
     if not report_dir.exists():  # a report folder made inside a trained model's folder goes with it on train --force
         record_written(report_dir.parent, report_dir.name)

@@ -43,7 +43,7 @@ def _cache_path(model_dir: Path, key: str) -> Path:
     local = model_dir / "onnx" / f"{key}-{ONNX_FILE}"
     if os.access(model_dir, os.W_OK):
         return local
-    from .paths import home
+    from ..formats.outputs import home
 
     return home() / "onnx-cache" / f"{key}-{ONNX_FILE}"
 
@@ -61,7 +61,7 @@ def export(model_dir: Path, architecture) -> Path:
     if target.is_file():
         return target
     if target.parent == model_dir / "onnx":  # the cache goes with the model on train --force
-        from .paths import record_written
+        from ..formats.outputs import record_written
 
         record_written(model_dir, "onnx")
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..formats.outputs import default_model_dir
 from .artifact import ModelArtifact, check_label_order, load_model
 from .backends import TorchBackend, resolve_device, resolve_runtime
 from .errors import InputError, ModelError
 from .evidence import Evidence, find_evidence
 from .limits import MAX_ARTICLE_CHARS
-from .paths import default_model_dir
 from .splitter import normalize, split_sentences
 
 ModelLoadError = ModelError

@@ -26,7 +26,7 @@ fi
 echo "setup: installing sourcetag and its dependencies"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,onnx,ray]"
 
-have_chromium() {  # the names sourcetag.browser looks for
+have_chromium() {  # the names sourcetag.view.browser looks for
   [ -n "${SOURCETAG_CHROMIUM:-}" ] && return 0
   for b in chromium chromium-browser google-chrome google-chrome-stable; do
     command -v "$b" >/dev/null 2>&1 && return 0

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sourcetag.model.records import read_rows
+from sourcetag.formats.rows import read_rows
 from sourcetag.training.corpus import validate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def test_seeds_are_byte_identical():
 
 
 def test_no_generic_top_level_modules_are_imported():
-    code = ("import sys, sourcetag, sourcetag.model.tagger, sourcetag.training.train, sourcetag.eval.cli;"
+    code = ("import sys, sourcetag, sourcetag.model.tagger, sourcetag.training.train, sourcetag.commands.evaluate;"
             "bad = [m for m in ('model', 'training', 'eval', 'cli') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -73,7 +73,7 @@ def _tiny_corpus(tmp_path, test_text="The minister said so."):
 
 
 def test_validator_accepts_short_shared_furniture_and_rejects_leaks(tmp_path):
-    from sourcetag.model.records import DataError
+    from sourcetag.model.errors import DataError
 
     ok = validate(_tiny_corpus(tmp_path / "ok"))
     assert ok["short_furniture_in_several_splits"] == ["Share"]
@@ -91,7 +91,7 @@ def test_validator_accepts_short_shared_furniture_and_rejects_leaks(tmp_path):
 
 
 def test_growing_the_corpus_keeps_earlier_splits():
-    from sourcetag.model.records import DataError
+    from sourcetag.model.errors import DataError
     from sourcetag.training.corpus import SourceArticle, assign_splits
 
     def art(name):
@@ -112,3 +112,15 @@ def test_growing_the_corpus_keeps_earlier_splits():
     clash = {**first, "a01": "train", "a02": "test"}
     with pytest.raises(DataError, match="share a sentence"):
         assign_splits(old + new, texts, seed=1, keep=clash)
+
+
+def test_every_command_is_one_module_in_one_pattern():
+    """Each command is ``sourcetag.commands.NAME`` with ``HELP``, ``parse(argv)`` and ``run(args)``."""
+    from importlib import import_module
+
+    from sourcetag.commands import COMMANDS
+
+    assert COMMANDS == ("train", "evaluate", "predict", "view")
+    for name in COMMANDS:
+        module = import_module(f"sourcetag.commands.{name}")
+        assert isinstance(module.HELP, str) and callable(module.parse) and callable(module.run), name

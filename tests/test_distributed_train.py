@@ -84,7 +84,8 @@ def test_torchrun_two_cpu_processes_train_one_model(tiny_base, fixture_file, tmp
            "--precision", "fp32", "--device", "cpu", "--make-default"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    from sourcetag.model.paths import METADATA_FILE, OUTPUT_MARKER
+    from sourcetag.formats.outputs import OUTPUT_MARKER
+    from sourcetag.model.paths import METADATA_FILE
 
     meta = json.loads((out / METADATA_FILE).read_text(encoding="utf-8"))
     names = sorted(p.name for p in out.iterdir())

@@ -1,9 +1,9 @@
 import json
 
 from sourcetag.eval.baselines import MajorityBaseline, RuleBaseline, TfidfBaseline
+from sourcetag.formats.rows import read_rows
 from sourcetag.main import main
 from sourcetag.model.labels import LABEL2ID
-from sourcetag.model.records import read_rows
 
 
 def test_report_on_tiny_model(model_dir, fixture_file, tmp_path, capsys):
@@ -100,7 +100,7 @@ def test_ablation_section_goes_into_report_and_replaces_an_earlier_one(tmp_path)
 
 def test_default_report_folder_is_recorded_as_written_by_sourcetag(model_dir, fixture_file):
     """train --force replaces only what sourcetag wrote into a model folder; its own reports are part of that."""
-    from sourcetag.model.paths import written_entries
+    from sourcetag.formats.outputs import written_entries
 
     assert main(["evaluate", "--model", str(model_dir), "--data", str(fixture_file), "--precision", "fp32",
                  "--quiet"]) == 0

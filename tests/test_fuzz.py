@@ -8,9 +8,9 @@ import string
 
 from hypothesis import example, given
 from hypothesis import strategies as st
+from sourcetag.formats.articles import FORMATS, read_source  # noqa: E402
 from sourcetag.model.errors import InputError  # noqa: E402
 from sourcetag.model.splitter import normalize, split_sentences  # noqa: E402
-from sourcetag.readers import FORMATS, read_source  # noqa: E402
 
 # pieces that news text and broken files are made of: sentence ends, quotes, abbreviations, line breaks of every
 # kind (U+2028 and U+0085 are valid inside JSON strings), combining marks, astral characters, markup, JSON syntax

@@ -7,11 +7,12 @@ import json
 import struct
 
 import pytest
-from sourcetag.browser import Browser, BrowserError, check_page
-from sourcetag.html_view import render_html, script_json
+from sourcetag.formats.predictions import PredictedRow, read_predictions
 from sourcetag.main import main
+from sourcetag.model.errors import DataError
 from sourcetag.model.labels import LABELS
-from sourcetag.model.records import DataError, PredictedRow, read_predictions
+from sourcetag.view.browser import Browser, BrowserError, check_page
+from sourcetag.view.render import render_html, script_json
 
 HOSTILE = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> & </p></span>'
 
@@ -211,7 +212,7 @@ def test_console_errors_and_requests_are_caught(browser, predictions, tmp_path, 
     page = browser.open(bad)
     assert any("SyntaxError" in e for e in page.errors) and any("boom" in e for e in page.errors)
     assert page.requests == ["http://example.invalid/x.png"]
-    import sourcetag.html_view as view
+    import sourcetag.view.render as view
 
     monkeypatch.setattr(view, "SCRIPT", view.SCRIPT.replace("'use strict';", "'use strict'; noSuchFunction();"))
     broken = tmp_path / "broken-view.html"

@@ -130,8 +130,8 @@ def test_rerun_skips_written_shards_and_needs_resume(ray_cluster, model_dir, inp
 # -- no Ray needed ----------------------------------------------------------------------------------------------
 def test_shards_are_whole_local_chunks_with_deterministic_names(inputs):
     from sourcetag.engines.ray_engine import located_articles, plan_shards, read_shard
-    from sourcetag.predict import chunks
-    from sourcetag.readers import ReadStats, iter_inputs
+    from sourcetag.formats.readers import ReadStats, iter_inputs
+    from sourcetag.formats.stream import chunks
 
     def plan():
         arts = located_articles([str(inputs)], "auto", False, print, 10**6, ReadStats())

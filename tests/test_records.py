@@ -1,8 +1,9 @@
 import json
 
 import pytest
-from sourcetag.model.errors import OutputError
-from sourcetag.model.records import DataError, group_articles, read_rows, write_jsonl_atomic
+from sourcetag.formats.files import write_jsonl_atomic
+from sourcetag.formats.rows import group_articles, read_rows
+from sourcetag.model.errors import DataError, OutputError
 
 
 def write(path, rows):
@@ -63,7 +64,7 @@ def test_atomic_writes_honour_the_umask_and_keep_an_existing_mode(tmp_path):
     import os
     import stat
 
-    from sourcetag.model.records import write_text_atomic
+    from sourcetag.formats.files import write_text_atomic
 
     old = os.umask(0o022)
     try:

@@ -59,7 +59,7 @@ def test_read_only_output_location_is_one_line(model_dir, tmp_path, capsys, monk
     """A read-only directory (simulated: the tests run as root, which ignores permission bits)."""
     src = articles_dir(tmp_path, 2)
     out, prof = tmp_path / "ro" / "o.jsonl", tmp_path / "ro" / "p.jsonl"
-    monkeypatch.setattr("sourcetag.model.records.tempfile.TemporaryFile", _raise(errno.EROFS))
+    monkeypatch.setattr("sourcetag.formats.files.tempfile.TemporaryFile", _raise(errno.EROFS))
     args = ["-o", out] if which == "output" else ["--profile", prof]
     assert predict(model_dir, src, *args) == 1
     line = one_line(capsys)
@@ -87,7 +87,7 @@ def test_output_under_a_file_is_one_line_in_every_command(model_dir, tmp_path, c
 
 def test_unreadable_input_is_one_line(model_dir, tmp_path, capsys, monkeypatch):
     src = articles_dir(tmp_path, 2)
-    monkeypatch.setattr("sourcetag.readers._open", _raise(errno.EACCES))
+    monkeypatch.setattr("sourcetag.formats.readers._open", _raise(errno.EACCES))
     out = tmp_path / "o.jsonl"
     assert predict(model_dir, src, "-o", out) == 1
     assert one_line(capsys) == f"sourcetag predict: {src / 'a00.txt'}: cannot read (Permission denied)"
@@ -97,7 +97,7 @@ def test_unreadable_input_is_one_line(model_dir, tmp_path, capsys, monkeypatch):
 def test_disk_full_while_writing_is_one_line(model_dir, tmp_path, capsys, monkeypatch):
     src = articles_dir(tmp_path, 2)
     out = tmp_path / "o.jsonl"
-    monkeypatch.setattr("sourcetag.partial._write", _raise(errno.ENOSPC))
+    monkeypatch.setattr("sourcetag.formats.partial._write", _raise(errno.ENOSPC))
     assert predict(model_dir, src, "-o", out) == 1
     assert one_line(capsys) == f"sourcetag predict: {out}: cannot write (No space left on device)"
     assert not out.exists() and not list(tmp_path.glob(".o.jsonl*"))
@@ -155,7 +155,7 @@ def test_resume_without_an_output_file_is_a_usage_error(model_dir, tmp_path, cap
 def test_ctrl_c_is_one_line_exit_130_and_no_output(model_dir, tmp_path, capsys, monkeypatch):
     """Ctrl-C in the first chunk leaves nothing; after a finished chunk, the partial output is kept for --resume
     and the one line says so; the output file never appears."""
-    from sourcetag import predict as predict_module
+    from sourcetag.formats import stream as predict_module
 
     src = articles_dir(tmp_path, 6)
     out = tmp_path / "o.jsonl"
@@ -202,7 +202,7 @@ def test_ctrl_c_in_evaluate_leaves_no_report(model_dir, tmp_path, capsys, monkey
 @pytest.mark.parametrize("call", ["TemporaryFile", "mkdtemp"])
 def test_unwritable_report_location_is_one_line(model_dir, tmp_path, capsys, monkeypatch, fixture_file, call):
     """Found before the evaluation starts, or (the location changed meanwhile) when the report is written."""
-    monkeypatch.setattr(f"sourcetag.model.records.tempfile.{call}", _raise(errno.EROFS))
+    monkeypatch.setattr(f"sourcetag.formats.files.tempfile.{call}", _raise(errno.EROFS))
     rep = tmp_path / "report"
     assert main(["evaluate", "--quiet", "--model", str(model_dir), "--data", str(fixture_file), "--train-data",
                  str(fixture_file), "--report", str(rep), "--precision", "fp32"]) == 1
@@ -234,7 +234,7 @@ def reference_run(model_dir, src, tmp_path, *extra):
 
 _SLOW_CHILD = """
 import sys, time
-from sourcetag import predict
+from sourcetag.formats import stream as predict
 real = predict.label_chunk
 def slow(tagger, chunk):
     time.sleep(0.3)  # so that the parent can stop the run between chunks and mid-way through one
@@ -282,7 +282,7 @@ def test_resume_after_a_signal_equals_an_uninterrupted_run(model_dir, tmp_path, 
 
 def test_resume_drops_what_a_cut_short_chunk_wrote(model_dir, tmp_path, monkeypatch):
     """A kill between writing a chunk's rows and its progress line (or in the middle of that line)."""
-    from sourcetag import predict as predict_module
+    from sourcetag.formats import stream as predict_module
 
     src = articles_dir(tmp_path, 8)
     ref, ref_prof = reference_run(model_dir, src, tmp_path, "--chunk-chars", "200", "--output-format", "csv")
@@ -311,7 +311,7 @@ def test_resume_drops_what_a_cut_short_chunk_wrote(model_dir, tmp_path, monkeypa
 
 
 def test_resume_refuses_other_options_or_changed_inputs(model_dir, tmp_path, capsys, monkeypatch):
-    from sourcetag import predict as predict_module
+    from sourcetag.formats import stream as predict_module
 
     src = articles_dir(tmp_path, 6)
     out = tmp_path / "o.jsonl"
@@ -337,8 +337,8 @@ def test_resume_refuses_other_options_or_changed_inputs(model_dir, tmp_path, cap
 
 def test_prediction_streams_in_chunks(model_dir, tmp_path, monkeypatch):
     """Articles are read lazily: when a chunk is labelled, no article beyond it has been read."""
-    from sourcetag import predict as predict_module
-    from sourcetag import readers
+    from sourcetag.formats import readers
+    from sourcetag.formats import stream as predict_module
 
     events = []
     real_read, real_label = readers.read_stream, predict_module.label_chunk

@@ -50,7 +50,7 @@ def test_cli_train_refuses_non_empty_output_and_replaces_with_force(tmp_path, ti
     assert "epoch 1.00 | dev loss" in printed  # one readable line per epoch ...
     assert "'eval_loss'" not in printed and "'train_runtime'" not in printed  # ... and no raw Trainer dicts
     assert run_train(tiny_base, fixture_file, out2, "--force", "--make-default") == 0
-    from sourcetag.model.paths import default_model_dir
+    from sourcetag.formats.outputs import default_model_dir
 
     assert default_model_dir().resolve() == out2.resolve()
 
@@ -288,7 +288,7 @@ def test_resume_passes_over_a_checkpoint_cut_short(tmp_path, capsys, tiny_base, 
     assert main(["train", "--base-model", str(tiny_base), "--train-file", str(fixture_file), "--output-dir",
                  str(tmp_path / "m"), "--max-length", "64", "--resume-from", str(half)]) == 1
     assert capsys.readouterr().err.strip() == f"sourcetag train: {half}: not a complete checkpoint to resume from"
-    from sourcetag.model.paths import record_written
+    from sourcetag.formats.outputs import record_written
 
     record_written(tmp_path / "m", "checkpoints", create=True)  # the marker a training run writes
     for step in (9, 18):

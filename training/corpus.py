@@ -15,8 +15,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..formats.files import write_jsonl_atomic
+from ..formats.jsonl import iter_jsonl
+from ..formats.rows import read_rows
+from ..model.errors import DataError
 from ..model.labels import LABELS
-from ..model.records import DataError, iter_jsonl, read_rows, write_jsonl_atomic
 from ..model.splitter import normalize, split_sentences
 
 SPLITS = ("train", "dev", "test")

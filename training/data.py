@@ -6,8 +6,9 @@ import random
 from collections import Counter
 from pathlib import Path
 
+from ..formats.rows import Row, group_articles, read_rows
+from ..model.errors import DataError
 from ..model.labels import LABEL2ID, LABELS
-from ..model.records import DataError, Row, group_articles, read_rows
 from .config import DataArguments
 
 

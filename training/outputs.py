@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..formats.files import check_parents
+from ..formats.outputs import OUTPUT_MARKER, record_written, remove_written, written_entries
 from ..model.errors import OutputError
-from ..model.paths import OUTPUT_MARKER, record_written, remove_written, written_entries
-from ..model.records import check_parents
 from .config import TrainArguments
 
 

@@ -21,14 +21,15 @@ import torch
 from .. import __version__
 from ..eval.calibration import fit_temperature
 from ..eval.metrics import classification_metrics
+from ..formats.files import sha256_file
+from ..formats.outputs import record_written, set_default_model
 from ..model.architectures import architecture_class
 from ..model.artifact import ModelArtifact, save_model
 from ..model.backends import TorchBackend, resolve_device, resolve_runtime
 from ..model.errors import OutputError
 from ..model.labels import LABELS
 from ..model.lexicon import compile_lexicon, read_lexicon_text
-from ..model.paths import record_written, resolve_base_model, set_default_model
-from ..model.records import sha256_file
+from ..model.paths import resolve_base_model
 from ..model.tagger import softmax
 from . import distributed
 from .card import write_model_card

@@ -1,4 +1,5 @@
-"""``sourcetag evaluate``: the model against baselines on labelled sentences, with a report directory."""
+"""``sourcetag evaluate``: the model against baselines on labelled sentences, with a report directory
+(:func:`sourcetag.eval.compare.compare_and_report`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
+from ..model.errors import DataError, ModelError
+
+HELP = "report a model's quality against baselines"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,19 +31,22 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def parse(argv: list[str]) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..formats.files import check_writable
+    from ..formats.outputs import default_model_dir
+    from ..formats.rows import read_rows
+    from ..model.tagger import Tagger
+    from .common import quiet_transformers
+
+    quiet_transformers()
 
     def fail(msg: str) -> int:
         print(f"sourcetag evaluate: {msg}", file=sys.stderr)
         return 1
-
-    from ..model.paths import default_model_dir
-    from ..model.records import DataError, check_writable, read_rows, staged_directory
-    from ..model.tagger import ModelLoadError, Tagger
-    from .baselines import all_baselines
-    from .evaluator import Evaluator, score
-    from .report import write_report
 
     try:
         rows = read_rows(args.data)
@@ -69,32 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         tagger = Tagger.load(args.model, precision=args.precision, options=options or None)
         others = [(name, Tagger.load(path, precision=args.precision)) for name, path in compare]
-    except ModelLoadError as e:
+    except ModelError as e:
         return fail(str(e))
-    progress = not args.quiet and sys.stderr.isatty()
-    evaluator = Evaluator(rows, name=Path(args.data).stem)
-    model_name = f"sourcetag ({tagger.architecture.describe()})"
-    def scores_only(r: dict) -> dict:
-        return {k: v for k, v in r.items() if k not in ("calibration", "probs")}
+    from ..eval.compare import compare_and_report
 
-    result = evaluator(tagger, progress)
-    systems = {model_name: scores_only(result)}
-    systems.update((name, scores_only(evaluator(other, progress))) for name, other in others)
-    train_rows = None
-    if args.train_data and Path(args.train_data).is_file():
-        try:
-            train_rows = read_rows(args.train_data)
-        except DataError as e:
-            return fail(str(e))
-    for b in all_baselines(train_rows):
-        systems[b.name] = score(rows, b.predict(rows))
-    pred = np.asarray(result["probs"]).argmax(-1)
-    if not report_dir.exists():  # a report folder made inside a trained model's folder goes with it on train --force
-        from ..model.paths import record_written
-
-        record_written(report_dir.parent, report_dir.name)
-    with staged_directory(report_dir) as staged:  # an interrupted or failed report leaves no half directory
-        summary = write_report(staged, str(args.data), model_name, systems, result["calibration"], rows, pred)
+    try:
+        summary = compare_and_report(rows, args.data, tagger, report_dir, others, args.train_data,
+                                     progress=not args.quiet and sys.stderr.isatty())
+    except DataError as e:  # the training split of the fitted baselines
+        return fail(str(e))
     if not args.quiet:
         print(summary)
         print(f"\nreport: {report_dir.resolve()}/report.md")

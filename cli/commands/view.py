@@ -1,4 +1,5 @@
-"""``sourcetag view``: an HTML page of prediction JSONL (a thin layer over :func:`sourcetag.html_view.render_html`)."""
+"""``sourcetag view``: an HTML page of prediction JSONL (:func:`sourcetag.view.render.render_html`), optionally
+checked and photographed in headless Chromium (:func:`sourcetag.view.browser.check_page`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .model.records import DataError, predictions_from_text, read_predictions, write_text_atomic
+HELP = "an HTML page of predictions, every sentence highlighted by its label"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,17 +24,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def parse(argv: list[str]) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
-    def warn(msg: str) -> None:
-        print(f"sourcetag view: {msg}", file=sys.stderr)
+
+def _warn(msg: str) -> None:
+    print(f"sourcetag view: {msg}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..formats.files import write_text_atomic
+    from ..formats.predictions import predictions_from_text, read_predictions
+    from ..model.errors import DataError
 
     out = Path(args.output)
     shot = Path(args.screenshot) if args.screenshot else None
     for p in (out, shot):
         if p is not None and p.exists() and not args.force:
-            warn(f"{p} exists; pass --force to overwrite it")
+            _warn(f"{p} exists; pass --force to overwrite it")
             return 1
     try:
         if args.predictions == "-":
@@ -41,24 +49,24 @@ def main(argv: list[str] | None = None) -> int:
         else:
             rows = read_predictions(args.predictions)
     except DataError as e:
-        warn(str(e))
+        _warn(str(e))
         return 1
     name = "standard input" if args.predictions == "-" else Path(args.predictions).name
-    from .html_view import render_html
+    from ..view.render import render_html
 
     write_text_atomic(out, render_html(rows, title=args.title or f"Sourcing view: {name}", source=name))
     articles = len({r.article for r in rows})
     print(f"sourcetag view: {len(rows)} sentences in {articles} articles to {out}", file=sys.stderr)
     if shot is not None:
-        from .browser import BrowserError, check_page
+        from ..view.browser import BrowserError, check_page
 
         try:
             problems = check_page(out, screenshot=shot)
         except BrowserError as e:
-            warn(f"screenshot: {e}")
+            _warn(f"screenshot: {e}")
             return 1
         if problems:
-            warn(f"{out} raised {len(problems)} error(s) in the browser:\n  " + "\n  ".join(problems))
+            _warn(f"{out} raised {len(problems)} error(s) in the browser:\n  " + "\n  ".join(problems))
             return 1
         print(f"sourcetag view: screenshot {shot}", file=sys.stderr)
     return 0

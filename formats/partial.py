@@ -16,19 +16,20 @@ in a temporary directory and the rows go to standard output at the end.
 
 from __future__ import annotations
 
-import csv
 import errno
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from .model.errors import OutputError, reason
+from ..model.errors import OutputError, SourcetagError, reason
+from .csv_output import jsonl_to_csv
 
 ROWS, PROFILES, PROGRESS, RUN = "rows.jsonl", "profiles.jsonl", "progress.jsonl", "run.json"
-CSV_BASE = ["article", "idx", "id", "text", "start", "end", "label"]
 
 
 def partial_dir(out: Path) -> Path:
@@ -167,7 +168,7 @@ class PartialOutput:
         rows = self.dir / ROWS
         try:
             if fmt == "csv":
-                rows = self._to_csv(rows)
+                rows = jsonl_to_csv(rows, self.dir / "rows.csv", self.labels or [])
             if profile is not None:
                 _install(self.dir / PROFILES, profile)
         except OSError as e:
@@ -187,23 +188,6 @@ class PartialOutput:
             raise self._fail(e) from e
         self.discard()
 
-    def _to_csv(self, rows: Path) -> Path:
-        """The JSONL rows as CSV, in two passes over the file: the columns of every row first, then the rows."""
-        labels = self.labels or []
-        extra: set[str] = set()
-        with open(rows, encoding="utf-8") as f:
-            for line in f:
-                extra.update(json.loads(line))
-        extra_cols = sorted(extra - set(CSV_BASE) - {"probs", "evidence", "needs_review"})
-        fields = CSV_BASE + [f"p_{k}" for k in labels] + ["needs_review", "evidence_cue", "evidence_source"] + extra_cols
-        target = self.dir / "rows.csv"
-        with open(rows, encoding="utf-8") as src, open(target, "w", encoding="utf-8", newline="") as dst:
-            w = csv.DictWriter(dst, fieldnames=fields, extrasaction="ignore")
-            w.writerow({f: csv_cell(f) for f in fields})  # the header too: extra field names come from the input
-            for line in src:
-                w.writerow({k: csv_cell(v) for k, v in csv_row(json.loads(line), labels, extra_cols).items()})
-        return target
-
     # -- ending --------------------------------------------------------------------------------------------
     def close(self) -> None:
         for f in self._files.values():
@@ -214,21 +198,33 @@ class PartialOutput:
         self.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    @contextmanager
+    def kept_on_failure(self) -> Iterator[None]:
+        """A block that writes this run: when it fails, what a later resume needs is kept, and the rest removed.
+
+        A run that labelled something keeps it, like an interrupted one: once the cause is fixed (a full disk, a bad
+        file further on), a resumed run continues instead of starting again; a :class:`SourcetagError` then says
+        so. A run that cannot be resumed leaves nothing.
+        """
+        try:
+            yield
+        except SourcetagError as e:
+            if not self.resumable:
+                self.discard()
+                raise
+            self.close()
+            if len(self.done) == self.resumed:
+                raise
+            raise type(e)(f"{e}; what was labelled ({count_articles(len(self.done))}) is kept for --resume",
+                          option=e.option) from e
+        except BaseException:
+            self.close() if self.resumable else self.discard()
+            raise
+
     @property
     def resumable(self) -> bool:
         """Whether a later ``--resume`` can continue from here (an output file, and at least one chunk done)."""
         return self.out is not None and bool(self.done)
-
-
-def csv_row(r: dict, labels, extra_cols) -> dict:
-    """One output row flattened for CSV: probabilities and evidence in columns, other values as JSON."""
-    flat = {k: v for k, v in r.items() if k not in ("probs", "evidence")}
-    flat.update({f"p_{k}": r["probs"][k] for k in labels})
-    flat["evidence_cue"] = (r["evidence"] or {}).get("cue")
-    flat["evidence_source"] = (r["evidence"] or {}).get("source")
-    flat.update({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-                 for k, v in flat.items() if k in extra_cols})
-    return flat
 
 
 def _to_devnull(stream) -> None:
@@ -256,13 +252,5 @@ def _install(src: Path, dst: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value):
-    """A text cell that a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``+``, ``-``, ``@``, tab, CR at
-    its start) gets a leading ``'``, which spreadsheets show as text (OWASP's advice on CSV injection); numbers,
-    booleans and other text are unchanged. JSONL output keeps text exactly as read."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+def count_articles(n: int) -> str:
+    return f"{n} article{'' if n == 1 else 's'}"
