@@ -1,7 +1,7 @@
-"""The arithmetic and profiling helpers that `python -m sourcetag.eval.benchmark` prints from."""
+"""The arithmetic and profiling helpers that `python -m sourcetag.eval.benchmark predict` prints from."""
 
 import torch
-from sourcetag.eval.benchmark import encoder_flops, padded_widths, profile_top_ops
+from sourcetag.eval.bench_predict import encoder_flops, padded_widths, profile_top_ops
 from transformers import BertConfig
 
 
