@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 from importlib import import_module
+from importlib.metadata import version as _version
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+__version__ = _version("sourcetag")
+"""The installed distribution's version: pyproject.toml's ``version`` is its one place."""
 
 __all__ = ["LABELS", "ArticleResult", "DataError", "Evidence", "InputError", "ModelError", "OutputError",
            "SentenceResult", "SourcetagError", "Tagger", "__version__", "split_sentences"]

@@ -114,6 +114,18 @@ def test_growing_the_corpus_keeps_earlier_splits():
         assign_splits(old + new, texts, seed=1, keep=clash)
 
 
+def test_version_has_one_place_the_installed_metadata(capsys):
+    """``sourcetag.__version__`` and ``sourcetag --version`` both read pyproject's version (installed metadata)."""
+    from importlib.metadata import version
+
+    import sourcetag
+    from sourcetag.main import main
+
+    assert sourcetag.__version__ == version("sourcetag")
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"{version('sourcetag')}\n"
+
+
 def test_every_command_is_one_module_in_one_pattern():
     """Each command is ``sourcetag.commands.NAME`` with ``HELP``, ``parse(argv)`` and ``run(args)``."""
     from importlib import import_module
