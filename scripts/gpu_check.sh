@@ -37,12 +37,12 @@ dev = "cuda" if torch.cuda.is_available() else "cpu"
 print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, device "
       f"{torch.cuda.get_device_name(0) if dev == 'cuda' else 'cpu'}", flush=True)
 
-from sourcetag.eval.benchmark import _articles, untrained_model
+from sourcetag.eval.bench_memory import corpus_articles, untrained_model
 from sourcetag.model.features import inputs_for_articles
 from sourcetag.model.tagger import Tagger
 
 model = model_arg or str(untrained_model(work / "model"))
-articles = _articles("data/train.jsonl", n)
+articles = corpus_articles("data/train.jsonl", n)
 n = sum(map(len, articles))
 print(f"model {model_arg or 'untrained head on the default base model'}; {n} sentences in {len(articles)} articles",
       flush=True)
