@@ -78,6 +78,7 @@ def test_predict_command_gives_the_right_labels_on_unseen_sentences(separable_mo
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["text"] for r in rows] == [t for t, _ in UNSEEN]
     right = sum(r["label"] == label for r, (_, label) in zip(rows, UNSEEN, strict=True))
-    # The article model reads the seven unrelated sentences as one article, each in the others' context; the
-    # tiny model then misses at most one (a model that learned nothing gets one or two right).
-    assert right >= (7 if "sequence" in str(separable_model) else 6), [r["label"] for r in rows]
+    # The article model reads the seven unrelated sentences as one article, each in the others' context, unlike any
+    # training article; the tiny model then gets 5-6 right depending on thread count (one that learned nothing gets
+    # one or two: --break-loss makes this fail).
+    assert right >= (7 if "sequence" in str(separable_model) else 5), [r["label"] for r in rows]
