@@ -26,11 +26,13 @@ ignored by Parquet and Spark readers, so a ``*.parquet`` directory reads as one 
 
 Ray itself is the optional extra ``sourcetag[ray]``. Without ``--ray-address`` a local Ray is started for the run
 (no dashboard) and shut down after it; an already initialised Ray (``ray.init`` by the caller) is used as is.
+
+Modules: :mod:`.shards` (reading and planning), :mod:`.ray_actor` (the actor), :mod:`.shard_io` (Parquet rows,
+markers, joining, reading an output back) and this one (the run on the driver).
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import os
@@ -38,264 +40,26 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from ..model.errors import InputError, OutputError, SourcetagError
+from .ray_actor import ShardLabeler
+from .shard_io import (
+    STATE,
+    concat,
+    join,
+    read_output,
+    rows_to_table,
+    shard_done,
+    shard_ids,
+    table_rows,
+    write_atomic,
+)
+from .shards import PARQUET, SHARD_ARTICLES, located_articles, plan_shards, read_shard
 
-SHARD_ARTICLES = 500
-"""Articles per shard by default: enough work per task that scheduling costs little, small enough that a crash
-loses little and many workers stay busy."""
-STATE = "_sourcetag"
-PARQUET = ".parquet"
-
-
-# -- reading ---------------------------------------------------------------------------------------------------
-def _parquet_articles(path: Path, name: str, fmt: str, max_chars: int):
-    """Articles of a Parquet file: rows like the JSONL article format (``text``, optional ``id``, ``title``,
-    ``url``), or pre-split sentence rows (an ``article`` column), numbered from 1 like JSONL lines."""
-    import pyarrow.parquet as pq
-
-    from ..formats.articles import jsonl_articles, sentence_articles
-
-    try:
-        pf = pq.ParquetFile(path)
-    except Exception as e:  # pyarrow raises its own error types for a file that is not Parquet
-        raise InputError(f"{name}: not a readable Parquet file ({e})") from e
-    used = fmt if fmt in ("jsonl", "sentences") else ("sentences" if "article" in pf.schema_arrow.names else "jsonl")
-
-    def objects():
-        n = 0
-        for batch in pf.iter_batches(batch_size=1024):
-            for obj in batch.to_pylist():
-                n += 1
-                yield n, {k: v for k, v in obj.items() if v is not None}
-
-    make = jsonl_articles if used == "jsonl" else sentence_articles
-    from ..model.errors import DataError
-
-    def checked():
-        try:
-            yield from make(objects(), name, max_chars)
-        except DataError as e:
-            raise InputError(str(e), option=e.option) from e
-
-    if next(checked(), None) is None:
-        raise InputError(f"{name}: empty file")
-    return "parquet", checked()
-
-
-def file_articles(name: str, path: Path, fmt: str, art_id: str, max_chars: int):
-    """The format used and the articles of one input file (Parquet included)."""
-    if path.suffix.lower() == PARQUET:
-        return _parquet_articles(path, name, fmt, max_chars)
-    from ..formats.articles import read_stream
-
-    stream = path.open("rb")
-    used, articles = read_stream(name, stream, fmt, art_id, max_chars)
-
-    def closing():
-        with stream:
-            yield from articles
-
-    return used, closing()
-
-
-def located_articles(inputs: list[str], fmt: str, skip_bad: bool, warn: Callable[[str], None], max_chars: int,
-                     stats) -> Iterator:
-    """The local engine's article stream (:func:`sourcetag.formats.readers.iter_inputs`), Parquet files included, each
-    article carrying where it was read: ``a.where = (file, position in the file)``."""
-    from ..formats.readers import article_id_for, expand_inputs, skip_or_raise, unique_ids
-    from ..model.errors import reason
-
-    if "-" in inputs:
-        raise InputError("the ray engine reads files, not standard input: its workers cannot read the driver's stdin")
-
-    def per_file():
-        for name, path in expand_inputs(inputs):
-            try:
-                used, articles = file_articles(name, path, fmt, article_id_for(name, path, inputs), max_chars)
-            except InputError as e:
-                skip_or_raise(e, skip_bad, stats, warn)
-                continue
-            except OSError as e:
-                raise InputError(f"{name}: cannot read ({reason(e)})") from e
-            stats.formats[used] = stats.formats.get(used, 0) + 1
-            for k, a in enumerate(articles):
-                a.where = (str(path.resolve()), k)
-                yield a
-
-    return unique_ids(per_file(), skip_bad, stats, warn)
-
-
-def _digest(fingerprints: list[str]) -> str:
-    return hashlib.sha256("\n".join(fingerprints).encode()).hexdigest()[:32]
-
-
-def plan_shards(articles, shard_articles: int, chunk_chars: int) -> Iterator[dict]:
-    """Shard descriptions, in input order: consecutive local-engine chunks of about ``shard_articles`` articles.
-
-    ``segments`` are ``[file, first position, count]`` runs of the shard's articles, ``ids`` their final ids,
-    ``chunks`` the number of articles in each chunk, ``digest`` a hash of the articles' fingerprints."""
-    from ..formats.stream import chunks
-
-    shard: list = []
-    sizes: list[int] = []
-    k = 0
-
-    def emit():
-        segments: list[list] = []
-        for a in shard:
-            f, pos = a.where
-            if segments and segments[-1][0] == f and segments[-1][1] + segments[-1][2] == pos:
-                segments[-1][2] += 1
-            else:
-                segments.append([f, pos, 1])
-        return {"shard": f"part-{k:05d}", "segments": segments, "ids": [a.id for a in shard], "chunks": list(sizes),
-                "digest": _digest([a.fingerprint() for a in shard])}
-
-    for chunk in chunks(articles, chunk_chars):
-        shard += chunk
-        sizes.append(len(chunk))
-        if len(shard) >= shard_articles:
-            yield emit()
-            shard, sizes, k = [], [], k + 1
-    if shard:
-        yield emit()
-
-
-def read_shard(plan: dict, fmt: str, max_chars: int) -> list:
-    """The articles a shard description names, read from their files, with their final ids; ``OutputError`` when
-    the files changed since the plan was made."""
-    from ..formats.readers import article_id_for
-
-    out = []
-    for f, start, count in plan["segments"]:
-        path = Path(f)
-        _, articles = file_articles(f, path, fmt, article_id_for(f, path, []), max_chars)
-        got = list(itertools.islice(articles, start, start + count))
-        if len(got) != count:
-            raise OutputError(f"{f}: fewer articles than when the run was planned; the inputs changed")
-        out += got
-    for a, i in zip(out, plan["ids"], strict=True):
-        a.id = i
-    if _digest([a.fingerprint() for a in out]) != plan["digest"]:
-        raise OutputError(f"{plan['shard']}: its articles changed since the run was planned (inputs edited?)")
-    return out
-
-
-# -- writing ---------------------------------------------------------------------------------------------------
-def parquet_schema(labels):
-    import pyarrow as pa
-
-    return pa.schema([("article", pa.string()), ("idx", pa.int64()), ("id", pa.string()), ("text", pa.string()),
-                      ("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()),
-                      ("probs", pa.struct([(k, pa.float64()) for k in labels])), ("needs_review", pa.bool_()),
-                      ("evidence", pa.struct([("cue", pa.string()), ("source", pa.string())])),
-                      ("extra", pa.string())])
-
-
-_CORE = ("article", "idx", "id", "text", "start", "end", "label", "probs", "needs_review", "evidence")
-
-
-def rows_to_table(rows: list[dict], labels):
-    """Output rows as a Parquet table: the fixed fields as columns, any other field (``gold_label``, input
-    fields of pre-split rows) as a JSON object in ``extra`` (null when none); see :func:`table_rows`."""
-    import pyarrow as pa
-
-    records = []
-    for r in rows:
-        extra = {k: v for k, v in r.items() if k not in _CORE}
-        rec = {k: r[k] for k in _CORE}
-        rec["id"] = str(r["id"])
-        rec["extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
-        records.append(rec)
-    return pa.Table.from_pylist(records, schema=parquet_schema(labels))
-
-
-def table_rows(table) -> list[dict]:
-    """The JSONL rows a Parquet output table holds (the inverse of :func:`rows_to_table`, keys in row order)."""
-    out = []
-    for rec in table.to_pylist():
-        extra = json.loads(rec.pop("extra")) if rec.get("extra") else {}
-        row = {k: rec[k] for k in ("article", "idx", "id", "text", "start", "end")}
-        row.update(extra)
-        row.update({k: rec[k] for k in ("label", "probs", "needs_review", "evidence")})
-        out.append(row)
-    return out
-
-
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def shard_done(out_dir: Path, plan: dict) -> bool:
-    marker = out_dir / STATE / f"{plan['shard']}.json"
-    try:
-        return json.loads(marker.read_text(encoding="utf-8"))["digest"] == plan["digest"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-
-
-class ShardLabeler:
-    """A Ray Data actor: loads the Tagger once, then labels and writes one shard per call."""
-
-    def __init__(self, out_dir: str, shard_format: str, tagger_kwargs: dict, input_format: str, max_chars: int,
-                 threads: int | None = None):
-        if threads:
-            import torch
-
-            torch.set_num_threads(threads)
-        from ..model.tagger import Tagger
-
-        self.out_dir = Path(out_dir)
-        self.shard_format = shard_format
-        self.input_format = input_format
-        self.max_chars = max_chars
-        self.tagger = Tagger.load(**tagger_kwargs)
-
-    def label(self, plan: dict) -> dict:
-        from ..formats.stream import label_chunk
-
-        articles = read_shard(plan, self.input_format, self.max_chars)
-        rows, profiles, ids = [], [], []
-        it = iter(articles)
-        for size in plan["chunks"]:
-            r, p, _n, i = label_chunk(self.tagger, list(itertools.islice(it, size)))
-            rows.append(r)
-            profiles.append(p)
-            ids += [rid for rid, _ in i]
-        name = plan["shard"]
-        labels = list(self.tagger.labels)
-        data = self.out_dir / f"{name}{self.shard_format}"
-        text = "".join(rows)
-        if self.shard_format == PARQUET:
-            import pyarrow.parquet as pq
-
-            table = rows_to_table([json.loads(line) for line in text.splitlines()], labels)
-            _write_atomic(data, lambda p: pq.write_table(table, p))
-        else:
-            _write_atomic(data, lambda p: p.write_text(text, encoding="utf-8"))
-        state = self.out_dir / STATE
-        _write_atomic(state / f"{name}.profiles.jsonl", lambda p: p.write_text("".join(profiles), encoding="utf-8"))
-        marker = {"digest": plan["digest"], "articles": len(articles), "sentences": len(ids), "labels": labels}
-        _write_atomic(state / f"{name}.json", lambda p: p.write_text(json.dumps(marker) + "\n", encoding="utf-8"))
-        return {"shard": name, "articles": len(articles), "sentences": len(ids), "ids": json.dumps(ids)}
-
-    def __call__(self, batch: dict) -> dict:
-        out: dict[str, list] = {"shard": [], "articles": [], "sentences": [], "ids": []}
-        for plan in batch["plan"]:
-            res = self.label(json.loads(plan))
-            for k in out:
-                out[k].append(res[k])
-        return out
+__all__ = ["PARQUET", "SHARD_ARTICLES", "STATE", "ShardLabeler", "located_articles", "plan_shards", "read_output",
+           "read_shard", "rows_to_table", "run", "table_rows"]
 
 
 # -- the run ---------------------------------------------------------------------------------------------------
@@ -408,7 +172,7 @@ def run(args, warn: Callable[[str], None], err=None) -> int:
                 raise OutputError(f"{out_dir}: the earlier run used other options ({k}: {saved.get(k)!r}, now "
                                   f"{options.get(k)!r}); resume with the same ones, or --force to start again")
     (out_dir / STATE).mkdir(parents=True, exist_ok=True)
-    _write_atomic(run_file, lambda p: p.write_text(json.dumps({"version": 1, "options": options}, indent=1) + "\n",
+    write_atomic(run_file, lambda p: p.write_text(json.dumps({"version": 1, "options": options}, indent=1) + "\n",
                                                  encoding="utf-8"))
 
     stats = ReadStats()
@@ -429,7 +193,7 @@ def run(args, warn: Callable[[str], None], err=None) -> int:
             marker = json.loads((out_dir / STATE / f"{p['shard']}.json").read_text(encoding="utf-8"))
             done_articles += marker["articles"]
             done_sentences += marker["sentences"]
-            for rid in _shard_ids(out_dir / f"{p['shard']}{suffix}"):
+            for rid in shard_ids(out_dir / f"{p['shard']}{suffix}"):
                 row_ids[rid] = p["shard"]
     show = _progress(err, args.quiet)
     started = _start_ray(args.ray_address, max(args.workers * args.cpus_per_worker, os.cpu_count() or 1))
@@ -473,7 +237,7 @@ def run(args, warn: Callable[[str], None], err=None) -> int:
     names = [p["shard"] for p in plans]
     labels = json.loads((out_dir / STATE / f"{names[0]}.json").read_text(encoding="utf-8"))["labels"]
     if profile_path is not None:
-        _write_atomic(profile_path, lambda p: _concat([out_dir / STATE / f"{n}.profiles.jsonl" for n in names], p))
+        write_atomic(profile_path, lambda p: concat([out_dir / STATE / f"{n}.profiles.jsonl" for n in names], p))
     table = ""
     if not args.quiet:
         first: list[dict] = []
@@ -485,7 +249,7 @@ def run(args, warn: Callable[[str], None], err=None) -> int:
         table = profile_table(first, labels, total=done_articles)
     shards = [out_dir / f"{n}{suffix}" for n in names]
     if kind == "file":
-        _write_atomic(target, lambda p: _join(shards, p, suffix, labels))
+        write_atomic(target, lambda p: join(shards, p, suffix, labels))
         shutil.rmtree(out_dir)
     elif kind == "stdout":
         try:
@@ -503,47 +267,3 @@ def run(args, warn: Callable[[str], None], err=None) -> int:
         print(f"labelled {done_sentences} sentences in {done_articles} articles{where} ({len(plans)} shards)"
               + (f"; skipped {len(stats.skipped)} bad input(s)" if stats.skipped else ""), file=err)
     return 0
-
-
-def _shard_ids(path: Path) -> list[str]:
-    if path.suffix == PARQUET:
-        import pyarrow.parquet as pq
-
-        return [str(i) for i in pq.read_table(path, columns=["id"]).column("id").to_pylist()]
-    with open(path, encoding="utf-8") as f:
-        return [str(json.loads(line)["id"]) for line in f]
-
-
-def _concat(parts: list[Path], dst: Path) -> None:
-    with open(dst, "wb") as out:
-        for part in parts:
-            with open(part, "rb") as f:
-                shutil.copyfileobj(f, out)
-
-
-def _join(shards: list[Path], dst: Path, suffix: str, labels) -> None:
-    """The shards in order as one file: JSONL bytes concatenated, or one Parquet file with a row group or more
-    per shard (read one shard at a time: memory stays flat)."""
-    if suffix != PARQUET:
-        _concat(shards, dst)
-        return
-    import pyarrow.parquet as pq
-
-    with pq.ParquetWriter(dst, parquet_schema(labels)) as w:
-        for s in shards:
-            w.write_table(pq.read_table(s))
-
-
-def read_output(path: str | Path) -> list[dict]:
-    """The rows of a prediction output as dicts: a JSONL file, a Parquet file, or a directory of shards."""
-    p = Path(path)
-    files = sorted(f for f in p.iterdir() if f.name.startswith("part-")) if p.is_dir() else [p]
-    rows: list[dict] = []
-    for f in files:
-        if f.suffix == PARQUET:
-            import pyarrow.parquet as pq
-
-            rows += table_rows(pq.read_table(f))
-        else:
-            rows += [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines()]
-    return rows
