@@ -102,6 +102,7 @@ class Tagger:
         self.artifact = artifact
         self._labels = check_label_order(architecture.module.config, artifact)
         self.device = resolve_device(device)
+        self.requested_precision = precision  # "auto" lets the pipelined predictor choose bf16 weights on a GPU
         self.backend, self.precision = resolve_runtime(backend, precision, self.device, onnx_ok=model_dir is not None)
         # On CPU, batches of 32 length-sorted sentences predicted as fast as 64 (133 against 128 sentences/s, 2 cores)
         # and a fresh 2,000-sentence prediction peaked at 736 MB against 942 MB; a GPU wants larger batches.
@@ -180,7 +181,11 @@ class Tagger:
     def predict_sentences(self, articles: Sequence[Sequence[str]], progress: bool = False) -> list[list[SentenceResult]]:
         """Label pre-split articles: a list of articles, each a list of sentence strings (not re-split)."""
         articles = _pre_split(articles)
-        probs = self.predict_proba(articles, progress)
+        return self.results(articles, self.predict_proba(articles, progress))
+
+    def results(self, articles: Sequence[Sequence[str]], probs: np.ndarray) -> list[list[SentenceResult]]:
+        """The labelled sentences of pre-split ``articles`` from their probabilities (one row per sentence, in
+        order): label, review flag and, for sourced labels, the evidence."""
         out: list[list[SentenceResult]] = []
         row = 0
         for sents in articles:
@@ -202,7 +207,13 @@ class Tagger:
     def predict(self, article: str | Sequence[str], progress: bool = False) -> ArticleResult | list[ArticleResult]:
         """Split and label raw article text; a string gives one :class:`ArticleResult`, a list gives a list."""
         single = isinstance(article, str)
-        texts = [article] if single else list(article)
+        normed, spans = self.split([article] if single else list(article), progress)
+        labelled = self.predict_sentences([[s.text for s in sp] for sp in spans], progress)
+        results = self.article_results(normed, spans, labelled)
+        return results[0] if single else results
+
+    def split(self, texts: Sequence[str], progress: bool = False) -> tuple[list[str], list[list]]:
+        """Raw article texts checked, normalised and split: the normalised texts and each one's sentence spans."""
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError(f"predict takes article text (a string or a list of strings), got {type(t).__name__}")
@@ -218,10 +229,14 @@ class Tagger:
         spans = [split_sentences(t, bar.update if bar is not None else None) for t in normed]
         if bar is not None:
             bar.close()
-        labelled = self.predict_sentences([[s.text for s in sp] for sp in spans], progress)
+        return normed, spans
+
+    @staticmethod
+    def article_results(normed: list[str], spans: list[list], labelled: list[list[SentenceResult]]) -> list[ArticleResult]:
+        """Split articles' labelled sentences with their offsets in the normalised text."""
         results = []
         for text, sp, sents in zip(normed, spans, labelled, strict=True):
             for s, span in zip(sents, sp, strict=True):
                 s.start, s.end = span.start, span.end
             results.append(ArticleResult(sentences=sents, text=text))
-        return results[0] if single else results
+        return results
