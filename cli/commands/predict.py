@@ -35,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="auto: bf16 on GPU and on CPUs with AMX; on other CPUs ONNX Runtime fp32 when installed, else torch fp32; fp32 forces exact torch fp32")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--batch-size", type=positive_int, default=None, help="default: 32 on CPU, 128 on GPU")
+    p.add_argument("--pipelined", choices=("auto", "on", "off"), default="auto",
+                   help="label through the pipelined predictor, which overlaps splitting, tokenizing and writing "
+                        "with the model and runs GPU models with bf16 weights when they agree with fp32 "
+                        "(sourcetag.engines.pipeline); auto: on a GPU (default)")
     p.add_argument("--skip-bad", action="store_true", help="report and skip unreadable articles instead of stopping")
     p.add_argument("--max-article-chars", type=int, default=MAX_ARTICLE_CHARS, metavar="N",
                    help=f"refuse articles longer than this (default {MAX_ARTICLE_CHARS:,} characters)")
@@ -107,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
                 from tqdm.auto import tqdm
 
                 bar = tqdm(desc="predict", unit="article", initial=run.resumed, leave=False, file=sys.stderr)
-            label_into(run, articles, lambda: _load_tagger(args), args.chunk_chars, bar and bar.update)
+            label_into(run, articles, lambda: _load_tagger(args), args.chunk_chars, bar and bar.update,
+                       fast={"auto": "auto", "on": True, "off": False}[args.pipelined])
             if bar is not None:
                 bar.close()
             if args.input_format == "auto" and not args.quiet and stats.formats:
