@@ -1,10 +1,14 @@
-"""Benchmarks (not tests): ``python -m sourcetag.eval.benchmark predict|train|view``.
+"""Benchmarks (not tests): ``python -m sourcetag.eval.benchmark predict|pipeline|memory|train|view``.
 
 predict: sourcetag's predictor against transformers' ``pipeline`` on the same fine-tuned model and the same
 sentences with context; prints sentences/s, the ratio, argmax agreement and the largest probability difference
 against exact fp32, test macro-F1 in both precisions, and the peak resident memory of a fresh prediction process.
 Then what bounds the speed: a profile of the predictor (share of time per operator), the arithmetic per sentence,
 this CPU's matmul rate in fp32, bf16 and fp16, the ceiling that rate allows, and the rate a 5x speed-up would need.
+
+pipeline: the pipelined predictor (sourcetag.engines.pipeline) against today's Tagger path, side by side in one run
+on the same sentences, labels and evidence included; on a GPU (or with --bare) also the bare model's forward rate
+on the same batches, weights in bf16, and the pipeline's share of it.
 
 memory: peak resident memory of a fresh ``sourcetag predict`` process for 2,000 and 200,000 sentences (any sizes),
 which streams its input, so the peak stays flat.
@@ -24,6 +28,7 @@ import json
 import os
 
 from .bench_memory import bench_memory
+from .bench_pipeline import bench_pipeline
 from .bench_predict import bench_predict
 from .bench_train import bench_train
 from .bench_view import bench_view
@@ -40,6 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     pr.add_argument("--sentences", type=int, default=2000)
     pr.add_argument("--pipeline-batch-sizes", type=int, nargs="+", default=[1, 8, 32])
     pr.add_argument("--threads", type=int, default=2)
+    pi = sub.add_parser("pipeline", help="the pipelined predictor against today's Tagger path, in one run")
+    pi.add_argument("--model", required=True)
+    pi.add_argument("--data", default="data/train.jsonl", help="sentences to classify (whole articles, in order)")
+    pi.add_argument("--sentences", type=int, default=2000)
+    pi.add_argument("--device", default="auto")
+    pi.add_argument("--precision", default="auto")
+    pi.add_argument("--token-budget", type=int, default=None, help="pipeline tokens per batch (default: by device)")
+    pi.add_argument("--chunk-sentences", type=int, default=2048)
+    pi.add_argument("--repeats", type=int, default=2)
+    pi.add_argument("--bare", action="store_true", help="also time the bare model on the CPU")
+    pi.add_argument("--threads", type=int, default=2)
     me = sub.add_parser("memory", help="peak memory of a fresh prediction process for several input sizes")
     me.add_argument("--model", help="model directory (default: an untrained head on the default base model, which "
                                     "computes and weighs the same as a trained one)")
@@ -66,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    result = {"predict": bench_predict, "memory": bench_memory, "train": bench_train}[args.cmd](args)
+    result = {"predict": bench_predict, "pipeline": bench_pipeline, "memory": bench_memory,
+              "train": bench_train}[args.cmd](args)
     print(json.dumps(result, indent=2))
     return 0
 
