@@ -191,10 +191,13 @@ class Pipeline:
         if self.gpu:
             import torch
 
+            arrays = [{k: torch.from_numpy(v) for k, v in a.items()} for a in arrays]
+            take = [torch.from_numpy(t) for t in take]
+        if self.gpu and torch.cuda.is_available():
             for a in arrays:  # pinned, so that the copies to the device run alongside the model
                 for k in a:
-                    a[k] = torch.from_numpy(a[k]).pin_memory()
-            take = [torch.from_numpy(t).pin_memory() for t in take]
+                    a[k] = a[k].pin_memory()
+            take = [t.pin_memory() for t in take]
         return Prepared(item, state, len(enc.placement), arrays, take, dest)
 
     # -- stage 2: the model ------------------------------------------------------------------------------------

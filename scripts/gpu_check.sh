@@ -8,6 +8,11 @@
 #   2. Tagger.predict_sentences, fp32 and the `auto` path, batch 512 sentences/s
 #   3. the bare model alone, pre-tokenized batches already on the GPU, fp32 and bf16 weights: forward sentences/s,
 #      and the bf16 argmax agreement with fp32
+#   3b. the pipelined predictor (sourcetag.engines.pipeline, what `sourcetag predict` uses on a GPU) end to end,
+#      labels and evidence included, against the Tagger and against the bare model's bf16 forward on the
+#      pipeline's own batches, both timed in the same run (`python -m sourcetag.eval.benchmark pipeline`), with
+#      its bf16 probe (argmax agreement with fp32 on the first chunk) and the ratios to the bare forward (target
+#      >= 0.50) and to transformers' pipeline (target >= 20x)
 #   4. sourcetag predict --engine ray --device cuda --workers 1 on the seed articles: rows equal to the local
 #      engine's (by id), and both wall times
 # and the hardware (nvidia-smi, torch, CUDA). Without MODEL_DIR an untrained head on the default base model is
@@ -107,6 +112,16 @@ for dtype in (torch.float32, torch.bfloat16):
     results[f"bare model, {str(dtype).split('.')[-1]} weights, forward only"] = sps
 agree = float((bare[torch.float32] == bare[torch.bfloat16]).float().mean())
 
+# 3b. the pipelined predictor, end to end, and the bare bf16 forward on its batches, in the same run
+import argparse
+
+from sourcetag.eval.bench_pipeline import bench_pipeline
+
+bp = bench_pipeline(argparse.Namespace(model=model, device=dev, precision="auto", token_budget=None,
+                                       chunk_sentences=4096, repeats=2, bare=True, threads=0), articles=articles)
+results[f"pipeline end to end ({bp['pipeline_precision']})"] = bp["pipeline_sentences_per_s"]
+results["bare model on the pipeline's batches, forward only"] = bp["bare_forward_sentences_per_s"]
+
 print("\npath                                                sentences/s")
 for k, v in results.items():
     print(f"{k:<52}{v:>11,.0f}")
@@ -115,6 +130,11 @@ bf16 = results["bare model, bfloat16 weights, forward only"]
 best = max(v for k, v in results.items() if k.startswith("Tagger"))
 print(f"best Tagger path / bare bf16 forward: {best / bf16:.2f} (target >= 0.50); "
       f"/ pipeline: {best / results['pipeline, batch 128']:.1f}x (target >= 20x)")
+fast = bp["pipeline_sentences_per_s"]
+print(f"pipelined predictor end to end: {fast:,.0f} sentences/s; bf16 probe {bp['pipeline_probe']}; "
+      f"/ bare forward on its batches (same run): {bp['pipeline_vs_bare_forward']:.2f}; / bare bf16 forward "
+      f"(step 3): {fast / bf16:.2f} (target >= 0.50); / transformers' pipeline: "
+      f"{fast / results['pipeline, batch 128']:.1f}x (target >= 20x); / Tagger: {bp['pipeline_vs_tagger']:.2f}x")
 (work / "model_path").write_text(model)
 EOF
 # 4. the Ray engine on the GPU: same rows as the local engine, on the seed articles

@@ -116,3 +116,23 @@ def test_predict_command_pipelined_gives_the_same_rows(model, fixture_file, tmp_
     for a, b in zip(off, on, strict=True):
         assert {k: v for k, v in a.items() if k != "probs"} == {k: v for k, v in b.items() if k != "probs"}
         assert max(abs(a["probs"][k] - b["probs"][k]) for k in a["probs"]) < 1e-5
+
+
+def test_the_gpu_path_on_the_cpu_keeps_logits_until_the_chunk_ends_and_probes_bf16(model, fixture_file):
+    """The GPU code path (torch module, logits kept as tensors, one copy per chunk, bf16 weights and the fp32
+    probe) run on the CPU, where torch computes bf16 too: the same probabilities as the Tagger in fp32, and the
+    probe's decision recorded."""
+    tagger = Tagger.load(model, precision="fp32")
+    articles = ARTICLES + corpus_articles(fixture_file)
+    want = tagger.predict_proba(articles)
+    pipe = Pipeline(tagger, token_budget=400)
+    pipe.gpu = True
+    pipe._modules = {"fp32": tagger.model}
+    np.testing.assert_allclose(pipe.predict_proba(articles, chunk_sentences=40), want, atol=1e-5)
+    pipe._modules["bf16"] = pipe._cast("bf16")
+    pipe.precision, pipe._decide = "bf16", True
+    got = pipe.predict_proba(articles, chunk_sentences=40)
+    assert pipe.probe is not None and pipe.probe["precision"] == "bf16" and pipe.probe["sentences"] > 0
+    assert pipe.precision == ("bf16" if pipe.probe["agreement"] >= 0.995 else "fp32")
+    assert list(pipe._modules) == [pipe.precision]  # the other copy is dropped
+    np.testing.assert_allclose(got, want, atol=0.1)
