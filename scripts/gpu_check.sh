@@ -117,6 +117,8 @@ import argparse
 
 from sourcetag.eval.bench_pipeline import bench_pipeline
 
+os.environ["TOKENIZERS_PARALLELISM"] = "true"  # encode_batch on every core from here (no fork follows in this process)
+
 bp = bench_pipeline(argparse.Namespace(model=model, device=dev, precision="auto", token_budget=None,
                                        chunk_sentences=4096, repeats=2, bare=True, threads=0), articles=articles)
 results[f"pipeline end to end ({bp['pipeline_precision']})"] = bp["pipeline_sentences_per_s"]
