@@ -65,9 +65,10 @@ def write_sentences(path: Path, articles: list[list[str]], n: int) -> int:
     return k
 
 
-def untrained_model(out: Path) -> Path:
-    """The default base model with a new, untrained classification head, saved as a sourcetag model: the same
-    computation and memory as a trained default model (the weights do not change either), for when none is at hand."""
+def untrained_model(out: Path, base: str | None = None) -> Path:
+    """A base model (default: the default base) with a new, untrained classification head, saved as a sourcetag
+    sequence model reading one neighbour on each side as a text pair: the same computation and memory as a trained
+    pair model (the weights do not change either), for when none is at hand."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from ..model.artifact import ModelArtifact, write_artifact
@@ -75,7 +76,7 @@ def untrained_model(out: Path) -> Path:
     from ..model.labels import ID2LABEL, LABEL2ID, LABELS
     from ..model.paths import DEFAULT_BASE_MODEL, resolve_base_model
 
-    base = resolve_base_model(DEFAULT_BASE_MODEL)
+    base = resolve_base_model(base or DEFAULT_BASE_MODEL)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=len(LABELS), id2label=dict(ID2LABEL),
                                                                label2id=dict(LABEL2ID))
     model.save_pretrained(out)

@@ -65,6 +65,25 @@ def encoder_flops(config, lengths) -> float:
     return total
 
 
+def reference_model(choice: str, tagger, model_dir: str, tmp: Path):
+    """The model transformers' pipeline runs and its input spec: ``model`` is the predictor's own model (a sequence
+    classifier only); ``pair`` a sentence-pair classifier with one neighbour each side on the same base checkpoint
+    and an untrained head (the same arithmetic as a trained one); ``auto`` the first for sequence models, else
+    the second."""
+    from ..model.features import InputSpec
+    from .bench_memory import untrained_model
+
+    is_sequence = tagger.architecture.name == "sequence"
+    if choice == "auto":
+        choice = "model" if is_sequence else "pair"
+    if choice == "model":
+        if not is_sequence:
+            raise SystemExit(f"--reference model needs a sequence classifier; this model is {tagger.architecture.name!r}")
+        return model_dir, tagger.architecture.spec
+    base = tagger.artifact.training.get("base_model_resolved")
+    return str(untrained_model(tmp, base if base and Path(base).exists() else None)), InputSpec(context_window=1)
+
+
 def bench_predict(args) -> dict:
     import torch
     from transformers import pipeline
@@ -107,13 +126,19 @@ def bench_predict(args) -> dict:
     agree = path_rows[fast_name]["argmax_agreement_with_fp32"]
     max_diff = path_rows[fast_name]["max_probability_difference"]
 
-    # transformers' pipeline on the same model and the same (sentence, context) inputs
+    # transformers' pipeline: on the same model and the same inputs when the model is a sequence classifier;
+    # for another architecture, on a sentence-pair classifier (one neighbour each side) of the same base
+    ref_dir = tempfile.TemporaryDirectory()
+    pipe_model, spec = reference_model(args.reference, exact, args.model, Path(ref_dir.name))
     from ..model.features import inputs_for_articles
 
-    spec = exact.architecture.spec
-    f, s = inputs_for_articles(articles, spec, exact.tokenizer.sep_token, exact.architecture.lexicon)
+    f, s = inputs_for_articles(articles, spec, exact.tokenizer.sep_token, getattr(exact.architecture, "lexicon", None))
     enc_inputs = [{"text": x, "text_pair": y} for x, y in zip(f, s, strict=True)] if s else [{"text": x} for x in f]
-    pipe = pipeline("text-classification", model=args.model, device="cpu", top_k=None)
+    pipe = pipeline("text-classification", model=pipe_model, device="cpu", top_k=None)
+    ref_tokens = pipe.tokenizer(f, s, truncation="longest_first" if s else True, max_length=spec.max_length)["input_ids"]
+    ref_tokens_per_sentence = sum(map(len, ref_tokens)) / n
+    print(f"  pipeline model: {'this model' if pipe_model == args.model else 'a sentence-pair classifier of the base'}"
+          f" ({spec.context_window} neighbour(s) each side), {ref_tokens_per_sentence:.1f} tokens per sentence", flush=True)
     pipe_sps = {}
     for bs in args.pipeline_batch_sizes:
         list(pipe(enc_inputs[:8], batch_size=bs, truncation=True, max_length=spec.max_length))
@@ -121,6 +146,7 @@ def bench_predict(args) -> dict:
         list(pipe(enc_inputs, batch_size=bs, truncation=True, max_length=spec.max_length))
         pipe_sps[bs] = n / (time.perf_counter() - t)
         print(f"  pipeline batch_size={bs}: {pipe_sps[bs]:.1f} sentences/s", flush=True)
+    ref_dir.cleanup()
     best_bs = max(pipe_sps, key=pipe_sps.get)
 
     # test macro-F1, fast path against exact fp32
@@ -147,7 +173,8 @@ def bench_predict(args) -> dict:
     # What bounds the speed: matmul rate of this CPU and the arithmetic the inputs need.
     enc = exact.architecture.encode(articles)
     lengths = sorted(len(x["input_ids"]) for x in enc.features)  # the predictor's own order (sorted by length)
-    flops = encoder_flops(exact.model.config, padded_widths(lengths, list(range(n)), exact.batch_size)) / n
+    tokens_per_sentence = sum(lengths) / n  # every model row counted, overlapping windows included
+    flops = encoder_flops(exact.model.config, padded_widths(lengths, list(range(len(lengths))), exact.batch_size)) / n
     rate = {k: matmul_gflops(args.threads, k) for k in ("fp32", "bf16", "fp16")}
     ceiling = max(rate.values()) * 1e9 / flops
     needed = 5 * pipe_sps[best_bs] * flops / 1e9
@@ -155,7 +182,8 @@ def bench_predict(args) -> dict:
     top, in_torch = profile_top_ops(lambda: exact.predict_proba(articles[: max(1, len(articles) // 4)]))
     print(f"  profile of the torch fp32 predictor (a quarter of the articles): torch operators "
           f"{in_torch:.0%} of wall time; " + ", ".join(f"{name} {share:.0%}" for name, share in top), flush=True)
-    print(f"  inputs: mean {np.mean(lengths):.1f} tokens; {flops / 1e9:.2f} GFLOP per sentence; matmul "
+    print(f"  inputs: {len(lengths)} model rows of mean {np.mean(lengths):.1f} tokens, {tokens_per_sentence:.1f} tokens "
+          f"per sentence (the pipeline's {ref_tokens_per_sentence:.1f}); {flops / 1e9:.3f} GFLOP per sentence; matmul "
           + ", ".join(f"{rate[k]:.0f} GFLOP/s {k}" for k in rate)
           + f" -> ceiling {ceiling:.0f} sentences/s = {ceiling / pipe_sps[best_bs]:.2f}x the pipeline; "
           f"5x the pipeline would need {needed:.0f} GFLOP/s", flush=True)
@@ -170,7 +198,11 @@ def bench_predict(args) -> dict:
         "argmax_agreement_with_fp32": round(agree, 4), "max_probability_difference": round(max_diff, 4),
         "test_macro_f1_fast": round(f1["fast"], 4), "test_macro_f1_fp32": round(f1["fp32"], 4),
         "peak_rss_fresh_process_mb": round(peak_mb, 1),
-        "mean_tokens_per_input": round(float(np.mean(lengths)), 1), "gflop_per_sentence": round(flops / 1e9, 3),
+        "architecture": exact.architecture.name, "pipeline_model": "model" if pipe_model == args.model else "pair",
+        "mean_tokens_per_input": round(float(np.mean(lengths)), 1),
+        "tokens_per_sentence": round(tokens_per_sentence, 1),
+        "pipeline_tokens_per_sentence": round(ref_tokens_per_sentence, 1),
+        "gflop_per_sentence": round(flops / 1e9, 4),
         **{f"matmul_gflops_{k}": round(v, 1) for k, v in rate.items()},
         "gflops_needed_for_5x": round(needed, 1),
         "profile_torch_share_of_wall": round(in_torch, 3),

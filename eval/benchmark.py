@@ -1,10 +1,11 @@
 """Benchmarks (not tests): ``python -m sourcetag.eval.benchmark predict|pipeline|memory|train|view``.
 
 predict: sourcetag's predictor against transformers' ``pipeline`` on the same fine-tuned model and the same
-sentences with context; prints sentences/s, the ratio, argmax agreement and the largest probability difference
-against exact fp32, test macro-F1 in both precisions, and the peak resident memory of a fresh prediction process.
+sentences with context (for the article encoder, a sentence-pair classifier of the same base); prints sentences/s,
+the ratio, argmax agreement and the largest probability difference against exact fp32, test macro-F1 in both precisions, and the peak resident memory of a fresh prediction process.
 Then what bounds the speed: a profile of the predictor (share of time per operator), the arithmetic per sentence,
-this CPU's matmul rate in fp32, bf16 and fp16, the ceiling that rate allows, and the rate a 5x speed-up would need.
+the tokens each sentence costs (overlapping windows included) against the pipeline's, this CPU's matmul rate in
+fp32, bf16 and fp16, the ceiling that rate allows, and the rate a 5x speed-up would need.
 
 pipeline: the pipelined predictor (sourcetag.engines.pipeline) against today's Tagger path, side by side in one run
 on the same sentences, labels and evidence included; on a GPU (or with --bare) also the bare model's forward rate
@@ -45,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     pr.add_argument("--sentences", type=int, default=2000)
     pr.add_argument("--pipeline-batch-sizes", type=int, nargs="+", default=[1, 8, 32])
     pr.add_argument("--threads", type=int, default=2)
+    pr.add_argument("--reference", choices=["auto", "model", "pair"], default="auto",
+                    help="what transformers' pipeline runs: this model (sequence classifiers only), or a sentence-pair "
+                         "classifier of the same base with one neighbour each side (auto: this model when it is a "
+                         "sequence classifier, else the pair classifier)")
     pi = sub.add_parser("pipeline", help="the pipelined predictor against today's Tagger path, in one run")
     pi.add_argument("--model", required=True)
     pi.add_argument("--data", default="data/train.jsonl", help="sentences to classify (whole articles, in order)")

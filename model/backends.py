@@ -6,6 +6,7 @@ array; :func:`resolve_runtime` picks the fastest numerically safe backend and pr
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from pathlib import Path
 
@@ -38,16 +39,48 @@ def resolve_device(device: str | None) -> torch.device:
     return dev
 
 
-def cpu_has_fast_bf16() -> bool:
-    """Whether this CPU multiplies bf16 matrices faster than fp32: Intel AMX tiles with BF16 support.
-
-    AVX512-BF16 alone is not enough: on the project's 2-core machines (AVX512-BF16, no AMX exposed) an
-    encoder-shaped bf16 matmul ran at 162 GFLOP/s against 289 for fp32.
-    """
+def cpu_has_amx_bf16() -> bool:
+    """Whether this CPU has Intel AMX tiles with BF16 support."""
     probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
     try:
         return bool(probe and probe() and torch.cpu._is_avx512_bf16_supported())
     except (AttributeError, RuntimeError):
+        return False
+
+
+def bf16_matmul_speedup(rounds: int = 3, reps: int = 4) -> float:
+    """bf16 over fp32 rate of an encoder-shaped CPU matmul (512 tokens x 384 -> 1,536), best of ``rounds``
+    alternating timings at the current thread count (about 0.1 s)."""
+    import time
+
+    x, w = torch.randn(512, 384), torch.randn(1536, 384)
+    best = {torch.float32: float("inf"), torch.bfloat16: float("inf")}
+    pairs = {dtype: (x.to(dtype), w.to(dtype)) for dtype in best}
+    with torch.inference_mode():
+        for dtype, (a, b) in pairs.items():
+            torch.nn.functional.linear(a, b)  # warm-up: kernels chosen, caches filled
+        for _ in range(rounds):
+            for dtype, (a, b) in pairs.items():
+                t = time.perf_counter()
+                for _ in range(reps):
+                    torch.nn.functional.linear(a, b)
+                best[dtype] = min(best[dtype], time.perf_counter() - t)
+    return best[torch.float32] / best[torch.bfloat16]
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_fast_bf16() -> bool:
+    """Whether this CPU multiplies bf16 matrices clearly faster than fp32 (AMX, or a measured speed-up >= 1.3x,
+    probed once per process).
+
+    CPU flags alone do not tell: two 2-core machines with AVX512-BF16 and no AMX exposed measured an encoder-shaped
+    bf16 matmul at 162 GFLOP/s against 289 for fp32 (Intel), and at 426 against 186 (AMD EPYC).
+    """
+    if cpu_has_amx_bf16():
+        return True
+    try:
+        return bf16_matmul_speedup() >= 1.3
+    except RuntimeError:  # no bf16 kernels in this build
         return False
 
 
@@ -56,15 +89,18 @@ def onnx_runtime_installed() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
 
 
-def resolve_runtime(backend: str, precision: str, device: torch.device, onnx_ok: bool = False) -> tuple[str, str]:
+def resolve_runtime(backend: str, precision: str, device: torch.device, onnx_ok: bool = False,
+                    training: bool = False) -> tuple[str, str]:
     """The backend and precision to run with; ``auto`` picks the fastest numerically safe path for the hardware.
 
-    GPU: torch in bf16 (fp16 where bf16 is unsupported). CPU: torch bf16 where the CPU has AMX
-    (:func:`cpu_has_fast_bf16`); else ONNX Runtime's fused fp32 graph when the ``onnx`` extra is installed and the
+    GPU: torch in bf16 (fp16 where bf16 is unsupported). CPU: torch bf16 where the CPU multiplies bf16 clearly
+    faster (:func:`cpu_has_fast_bf16`; for ``training``, only with AMX: mixed-precision training on other CPUs is
+    unmeasured, and the project's figures were trained in fp32); else ONNX Runtime's fused fp32 graph when the ``onnx`` extra is installed and the
     model was loaded from a directory (``onnx_ok``; the graph is exported there once); else torch fp32. Measured on
-    the project's 2-core machines (AVX512-BF16 without AMX, torch 2.13, 2,000 sentences with context): ONNX Runtime
-    133.1 sentences/s, torch fp32 125.8, bf16 autocast 82.7, with the same labels (largest probability difference
-    below 1e-4). Dynamic int8 is never used: it changed about 10% of a fine-tuned model's labels.
+    the project's 2-core Intel machines (AVX512-BF16 without AMX, torch 2.13, 2,000 sentences with context): ONNX
+    Runtime 133.1 sentences/s, torch fp32 125.8, bf16 autocast 82.7, with the same labels (largest probability
+    difference below 1e-4); on a 2-core AMD EPYC (AVX512-BF16, sentence alone): bf16 autocast 521.0, ONNX Runtime
+    334.5, fp32 274.4, argmax agreement 1.0 (``python -m sourcetag.eval.benchmark predict``). Dynamic int8 is never used: it changed about 10% of a fine-tuned model's labels.
     ``precision="onnx"`` is the earlier spelling of ``backend="onnx"`` and is still accepted.
     """
     if precision == "onnx":
@@ -82,7 +118,7 @@ def resolve_runtime(backend: str, precision: str, device: torch.device, onnx_ok:
     if precision == "auto":
         if device.type == "cuda":
             precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-        elif cpu_has_fast_bf16():
+        elif cpu_has_amx_bf16() if training else cpu_has_fast_bf16():
             precision = "bf16"
         elif backend == "auto" and onnx_ok and onnx_runtime_installed():
             return "onnx", "fp32"

@@ -104,17 +104,49 @@ def test_auto_precision_on_cpu(model_dir, monkeypatch):
     assert Tagger.load(model_dir, device="cpu", precision="fp32").precision == "fp32"  # the flag forces exact fp32
 
 
-def test_cpu_bf16_probe_agrees_with_the_cpu_flags():
+def test_amx_probe_agrees_with_the_cpu_flags():
     from pathlib import Path
 
-    from sourcetag.model.backends import cpu_has_fast_bf16
+    from sourcetag.model.backends import cpu_has_amx_bf16
 
     cpuinfo = Path("/proc/cpuinfo")
     if not cpuinfo.is_file():
         pytest.skip("no /proc/cpuinfo to compare with")
     flags = next((line.split(":", 1)[1].split() for line in cpuinfo.read_text().splitlines()
                   if line.startswith("flags")), [])
-    assert cpu_has_fast_bf16() == ("amx_tile" in flags and "avx512_bf16" in flags)
+    assert cpu_has_amx_bf16() == ("amx_tile" in flags and "avx512_bf16" in flags)
+
+
+@pytest.mark.parametrize(("amx", "speedup", "fast"), [(True, 0.5, True), (False, 2.2, True), (False, 0.56, False),
+                                                       (False, 1.1, False)])
+def test_cpu_bf16_is_chosen_by_amx_or_by_a_measured_matmul_speedup(monkeypatch, amx, speedup, fast):
+    """AVX512-BF16 machines without AMX differ: bf16 matmuls measured 0.56x fp32 on one and 2.2x on another."""
+    from sourcetag.model import backends
+
+    monkeypatch.setattr(backends, "cpu_has_amx_bf16", lambda: amx)
+    monkeypatch.setattr(backends, "bf16_matmul_speedup", lambda: speedup)
+    assert backends.cpu_has_fast_bf16.__wrapped__() is fast
+
+
+def test_bf16_matmul_speedup_is_a_positive_ratio():
+    from sourcetag.model.backends import bf16_matmul_speedup
+
+    assert 0.05 < bf16_matmul_speedup(rounds=1, reps=1) < 50
+
+
+def test_training_picks_bf16_on_a_cpu_only_with_amx(monkeypatch):
+    """Prediction follows the measured speed-up; mixed-precision training on a CPU without AMX is unmeasured."""
+    import torch
+
+    from sourcetag.model import backends
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(backends, "cpu_has_fast_bf16", lambda: True)
+    monkeypatch.setattr(backends, "cpu_has_amx_bf16", lambda: False)
+    assert backends.resolve_runtime("torch", "auto", cpu) == ("torch", "bf16")
+    assert backends.resolve_runtime("torch", "auto", cpu, training=True) == ("torch", "fp32")
+    monkeypatch.setattr(backends, "cpu_has_amx_bf16", lambda: True)
+    assert backends.resolve_runtime("torch", "auto", cpu, training=True) == ("torch", "bf16")
 
 
 def test_auto_falls_back_to_fp32_when_the_onnx_path_fails(model_dir, monkeypatch):

@@ -115,7 +115,7 @@ class TrainArguments:
     class_weights: bool = field(default=True, metadata={"help": "Weight the loss by inverse label frequency of the training split."})
     patience: int = field(default=2, metadata={"help": "Early stopping: epochs without dev macro-F1 gain before stopping."})
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or cuda:N."})
-    precision: str = field(default="auto", metadata={"help": "auto (bf16 on GPU and on CPUs with AMX, fp32 on other CPUs, where bf16 measured slower), fp32, bf16 or fp16."})
+    precision: str = field(default="auto", metadata={"help": "auto (bf16 on GPU and on CPUs with AMX, fp32 on other CPUs), fp32, bf16 or fp16."})
     length_grouping: bool = field(default=True, metadata={"help": "Batch sentences of similar length (less padding)."})
     max_steps: int = field(default=-1, metadata={"help": "Stop after this many optimiser steps (-1: by epochs)."})
     resume_from: str | None = field(
