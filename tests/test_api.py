@@ -137,7 +137,6 @@ def test_bf16_matmul_speedup_is_a_positive_ratio():
 def test_training_picks_bf16_on_a_cpu_only_with_amx(monkeypatch):
     """Prediction follows the measured speed-up; mixed-precision training on a CPU without AMX is unmeasured."""
     import torch
-
     from sourcetag.model import backends
 
     cpu = torch.device("cpu")
