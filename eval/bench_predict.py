@@ -66,7 +66,7 @@ def encoder_flops(config, lengths) -> float:
 
 
 def reference_model(choice: str, tagger, model_dir: str, tmp: Path):
-    """The model transformers' pipeline runs and its input spec: ``model`` is the predictor's own model (a sequence
+    """The model transformers' pipeline runs, its input spec and the choice resolved: ``model`` is the predictor's own model (a sequence
     classifier only); ``pair`` a sentence-pair classifier with one neighbour each side on the same base checkpoint
     and an untrained head (the same arithmetic as a trained one); ``auto`` the first for sequence models, else
     the second."""
@@ -79,9 +79,10 @@ def reference_model(choice: str, tagger, model_dir: str, tmp: Path):
     if choice == "model":
         if not is_sequence:
             raise SystemExit(f"--reference model needs a sequence classifier; this model is {tagger.architecture.name!r}")
-        return model_dir, tagger.architecture.spec
+        return model_dir, tagger.architecture.spec, choice
     base = tagger.artifact.training.get("base_model_resolved")
-    return str(untrained_model(tmp, base if base and Path(base).exists() else None)), InputSpec(context_window=1)
+    model = untrained_model(tmp, base if base and Path(base).exists() else None)
+    return str(model), InputSpec(context_window=1), choice
 
 
 def bench_predict(args) -> dict:
@@ -129,7 +130,7 @@ def bench_predict(args) -> dict:
     # transformers' pipeline: on the same model and the same inputs when the model is a sequence classifier;
     # for another architecture, on a sentence-pair classifier (one neighbour each side) of the same base
     ref_dir = tempfile.TemporaryDirectory()
-    pipe_model, spec = reference_model(args.reference, exact, args.model, Path(ref_dir.name))
+    pipe_model, spec, reference = reference_model(args.reference, exact, args.model, Path(ref_dir.name))
     from ..model.features import inputs_for_articles
 
     f, s = inputs_for_articles(articles, spec, exact.tokenizer.sep_token, getattr(exact.architecture, "lexicon", None))
@@ -137,7 +138,7 @@ def bench_predict(args) -> dict:
     pipe = pipeline("text-classification", model=pipe_model, device="cpu", top_k=None)
     ref_tokens = pipe.tokenizer(f, s, truncation="longest_first" if s else True, max_length=spec.max_length)["input_ids"]
     ref_tokens_per_sentence = sum(map(len, ref_tokens)) / n
-    print(f"  pipeline model: {'this model' if pipe_model == args.model else 'a sentence-pair classifier of the base'}"
+    print(f"  pipeline model: {'this model' if reference == 'model' else 'a sentence-pair classifier of the base'}"
           f" ({spec.context_window} neighbour(s) each side), {ref_tokens_per_sentence:.1f} tokens per sentence", flush=True)
     pipe_sps = {}
     for bs in args.pipeline_batch_sizes:
@@ -198,7 +199,7 @@ def bench_predict(args) -> dict:
         "argmax_agreement_with_fp32": round(agree, 4), "max_probability_difference": round(max_diff, 4),
         "test_macro_f1_fast": round(f1["fast"], 4), "test_macro_f1_fp32": round(f1["fp32"], 4),
         "peak_rss_fresh_process_mb": round(peak_mb, 1),
-        "architecture": exact.architecture.name, "pipeline_model": "model" if pipe_model == args.model else "pair",
+        "architecture": exact.architecture.name, "pipeline_model": reference,
         "mean_tokens_per_input": round(float(np.mean(lengths)), 1),
         "tokens_per_sentence": round(tokens_per_sentence, 1),
         "pipeline_tokens_per_sentence": round(ref_tokens_per_sentence, 1),

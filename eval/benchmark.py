@@ -2,7 +2,8 @@
 
 predict: sourcetag's predictor against transformers' ``pipeline`` on the same fine-tuned model and the same
 sentences with context (for the article encoder, a sentence-pair classifier of the same base); prints sentences/s,
-the ratio, argmax agreement and the largest probability difference against exact fp32, test macro-F1 in both precisions, and the peak resident memory of a fresh prediction process.
+the ratio, argmax agreement and the largest probability difference against exact fp32, test macro-F1 in both
+precisions, and the peak resident memory of a fresh prediction process.
 Then what bounds the speed: a profile of the predictor (share of time per operator), the arithmetic per sentence,
 the tokens each sentence costs (overlapping windows included) against the pipeline's, this CPU's matmul rate in
 fp32, bf16 and fp16, the ceiling that rate allows, and the rate a 5x speed-up would need.

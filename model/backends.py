@@ -95,12 +95,13 @@ def resolve_runtime(backend: str, precision: str, device: torch.device, onnx_ok:
 
     GPU: torch in bf16 (fp16 where bf16 is unsupported). CPU: torch bf16 where the CPU multiplies bf16 clearly
     faster (:func:`cpu_has_fast_bf16`; for ``training``, only with AMX: mixed-precision training on other CPUs is
-    unmeasured, and the project's figures were trained in fp32); else ONNX Runtime's fused fp32 graph when the ``onnx`` extra is installed and the
-    model was loaded from a directory (``onnx_ok``; the graph is exported there once); else torch fp32. Measured on
-    the project's 2-core Intel machines (AVX512-BF16 without AMX, torch 2.13, 2,000 sentences with context): ONNX
+    unmeasured, and the project's figures were trained in fp32); else ONNX Runtime's fused fp32 graph when the
+    ``onnx`` extra is installed and the model was loaded from a directory (``onnx_ok``; the graph is exported there
+    once); else torch fp32. Measured on the project's 2-core Intel machines (AVX512-BF16 without AMX, torch 2.13, 2,000 sentences with context): ONNX
     Runtime 133.1 sentences/s, torch fp32 125.8, bf16 autocast 82.7, with the same labels (largest probability
     difference below 1e-4); on a 2-core AMD EPYC (AVX512-BF16, sentence alone): bf16 autocast 521.0, ONNX Runtime
-    334.5, fp32 274.4, argmax agreement 1.0 (``python -m sourcetag.eval.benchmark predict``). Dynamic int8 is never used: it changed about 10% of a fine-tuned model's labels.
+    334.5, fp32 274.4, argmax agreement 1.0 (``python -m sourcetag.eval.benchmark predict``). Dynamic int8 is never
+    used: it changed about 10% of a fine-tuned model's labels.
     ``precision="onnx"`` is the earlier spelling of ``backend="onnx"`` and is still accepted.
     """
     if precision == "onnx":
