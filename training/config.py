@@ -106,7 +106,7 @@ class DataArguments:
 @dataclass
 class TrainArguments:
     output_dir: str = field(default="runs/model", metadata={"help": "Where the trained model is written."})
-    epochs: float = field(default=2.0, metadata={"help": "Maximum training epochs (early stopping may end sooner; 2 by default, which keeps the main command within 25 minutes on 2 CPU cores, see README Quality)."})
+    epochs: float = field(default=3.0, metadata={"help": "Maximum training epochs (early stopping may end sooner)."})
     batch_size: int = field(default=32, metadata={"help": "Training batch size."})
     eval_batch_size: int = field(default=64, metadata={"help": "Evaluation batch size."})
     learning_rate: float = field(default=5e-5, metadata={"help": "Peak AdamW learning rate."})
