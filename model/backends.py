@@ -95,7 +95,7 @@ def resolve_runtime(backend: str, precision: str, device: torch.device, onnx_ok:
 
     GPU: torch in bf16 (fp16 where bf16 is unsupported). CPU: torch bf16 where the CPU multiplies bf16 clearly
     faster (:func:`cpu_has_fast_bf16`), for prediction and for ``training`` alike (bf16 autocast, fp32 weights and
-    optimiser: on the 2-core AMD EPYC the pair model trained about 1.5x faster than in fp32, with test, seed and
+    optimiser: on the 2-core AMD EPYC the pair model trained in 1,300 s against 1,698 s in fp32, 1.3x, with test, seed and
     real-dev scores within the spread of fp32 seeds, ``eval/results/ablation.md``); else ONNX Runtime's fused fp32 graph when the
     ``onnx`` extra is installed and the model was loaded from a directory (``onnx_ok``; the graph is exported there
     once); else torch fp32. Measured on the project's 2-core Intel machines (AVX512-BF16 without AMX, torch 2.13, 2,000 sentences with context): ONNX

@@ -135,7 +135,7 @@ def test_bf16_matmul_speedup_is_a_positive_ratio():
 
 
 def test_training_follows_the_measured_bf16_speedup_like_prediction(monkeypatch):
-    """bf16 autocast trained the pair model about 1.5x faster on an AMD EPYC without AMX, with scores in the fp32 seed
+    """bf16 autocast trained the pair model 1.3x faster on an AMD EPYC without AMX, with scores in the fp32 seed
     spread; on a CPU where the bf16 matmul probe is slow (the Intel machines), training stays fp32."""
     import torch
     from sourcetag.model import backends
