@@ -89,12 +89,11 @@ def onnx_runtime_installed() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
 
 
-def resolve_runtime(backend: str, precision: str, device: torch.device, onnx_ok: bool = False,
-                    training: bool = False) -> tuple[str, str]:
+def resolve_runtime(backend: str, precision: str, device: torch.device, onnx_ok: bool = False) -> tuple[str, str]:
     """The backend and precision to run with; ``auto`` picks the fastest numerically safe path for the hardware.
 
     GPU: torch in bf16 (fp16 where bf16 is unsupported). CPU: torch bf16 where the CPU multiplies bf16 clearly
-    faster (:func:`cpu_has_fast_bf16`), for prediction and for ``training`` alike (bf16 autocast, fp32 weights and
+    faster (:func:`cpu_has_fast_bf16`), for prediction and for training alike (bf16 autocast, fp32 weights and
     optimiser: on the 2-core AMD EPYC the pair model trained in 1,300 s against 1,698 s in fp32, 1.3x, with test, seed and
     real-dev scores within the spread of fp32 seeds, ``eval/results/ablation.md``); else ONNX Runtime's fused fp32 graph when the
     ``onnx`` extra is installed and the model was loaded from a directory (``onnx_ok``; the graph is exported there

@@ -144,10 +144,9 @@ def test_training_follows_the_measured_bf16_speedup_like_prediction(monkeypatch)
     monkeypatch.setattr(backends, "cpu_has_amx_bf16", lambda: False)
     monkeypatch.setattr(backends, "cpu_has_fast_bf16", lambda: True)
     assert backends.resolve_runtime("torch", "auto", cpu) == ("torch", "bf16")
-    assert backends.resolve_runtime("torch", "auto", cpu, training=True) == ("torch", "bf16")
     monkeypatch.setattr(backends, "cpu_has_fast_bf16", lambda: False)
-    assert backends.resolve_runtime("torch", "auto", cpu, training=True) == ("torch", "fp32")
-    assert backends.resolve_runtime("torch", "fp32", cpu, training=True) == ("torch", "fp32")
+    assert backends.resolve_runtime("torch", "auto", cpu) == ("torch", "fp32")
+    assert backends.resolve_runtime("torch", "fp32", cpu) == ("torch", "fp32")
 
 
 def test_auto_falls_back_to_fp32_when_the_onnx_path_fails(model_dir, monkeypatch):

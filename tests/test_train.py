@@ -63,6 +63,18 @@ def test_same_seed_same_weights(tmp_path, tiny_base, fixture_file):
     assert all((wa[k] == wb[k]).all() for k in wa)
 
 
+def test_training_precision_auto_follows_the_bf16_probe(tmp_path, tiny_base, fixture_file, monkeypatch):
+    """`sourcetag train` resolves --precision auto through the same probe as prediction (bf16 where it is fast)."""
+    from sourcetag.model import backends
+
+    for fast, expected in ((True, "bf16"), (False, "fp32")):
+        monkeypatch.setattr(backends, "cpu_has_fast_bf16", lambda fast=fast: fast)
+        out = tmp_path / expected
+        assert main(["train", "--base-model", str(tiny_base), "--train-file", str(fixture_file), "--output-dir",
+                     str(out), "--epochs", "1", "--batch-size", "8", "--max-length", "64"]) == 0
+        assert json.loads((out / "sourcetag.json").read_text())["precision_trained"] == expected
+
+
 def test_resume_fromlast_checkpoint(tmp_path, tiny_base, fixture_file):
     out = tmp_path / "r"
     assert run_train(tiny_base, fixture_file, out, "--keep-checkpoints") == 0

@@ -70,7 +70,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, train_args: Trai
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
     device = resolve_device(train_args.device)
-    _, precision = resolve_runtime("torch", train_args.precision, device, training=True)
+    _, precision = resolve_runtime("torch", train_args.precision, device)
     lexicon_text = read_lexicon_text(model_args.official_lexicon)
     lexicon = compile_lexicon(lexicon_text)
     log(f"data: train {len(splits['train'])} / dev {len(splits['dev'])} / test {len(splits['test'])} sentences; "
